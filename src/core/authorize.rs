@@ -1,0 +1,150 @@
+//! The authorization request and the pending record it leaves behind
+//! (P-15..P-17).
+
+use crate::core::discovery::Discovered;
+use crate::core::json::Json;
+use crate::core::pkce;
+use crate::core::registration::{AuthMethod, ClientInfo};
+use crate::core::scope;
+use crate::core::secret::Secret;
+use crate::core::url::append_query;
+
+/// A pending authorization expires after this long (P-16).
+pub const PENDING_TTL_MS: u64 = 10 * 60 * 1000;
+
+/// Everything `finishAuth` needs, stored in `sessionStorage` under `state`
+/// before the redirect, so the callback page needs no configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingRecord {
+    pub state: String,
+    pub verifier: Secret,
+    /// The validated metadata's `issuer` (P-20 compares against it).
+    pub issuer: String,
+    pub iss_advertised: bool,
+    pub token_endpoint: String,
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    pub auth_method: AuthMethod,
+    pub redirect_uri: String,
+    pub resource: String,
+    pub scope: Vec<String>,
+    pub server_url: String,
+    pub return_to: String,
+    pub created_at_ms: u64,
+    /// Which token storage the app uses, so the callback page writes there.
+    pub token_storage: String,
+}
+
+impl PendingRecord {
+    pub fn is_expired(&self, now_ms: u64) -> bool {
+        now_ms.saturating_sub(self.created_at_ms) > PENDING_TTL_MS
+    }
+
+    pub fn to_json(&self) -> Json {
+        Json::object(vec![
+            ("state", self.state.as_str().into()),
+            ("verifier", self.verifier.expose().into()),
+            ("issuer", self.issuer.as_str().into()),
+            ("iss_advertised", self.iss_advertised.into()),
+            ("token_endpoint", self.token_endpoint.as_str().into()),
+            ("client_id", self.client_id.as_str().into()),
+            (
+                "client_secret",
+                self.client_secret
+                    .as_ref()
+                    .map(|s| Json::from(s.expose()))
+                    .unwrap_or(Json::Null),
+            ),
+            ("auth_method", self.auth_method.as_str().into()),
+            ("redirect_uri", self.redirect_uri.as_str().into()),
+            ("resource", self.resource.as_str().into()),
+            ("scope", self.scope.clone().into()),
+            ("server_url", self.server_url.as_str().into()),
+            ("return_to", self.return_to.as_str().into()),
+            ("created_at_ms", self.created_at_ms.into()),
+            ("token_storage", self.token_storage.as_str().into()),
+        ])
+    }
+
+    pub fn from_json(j: &Json) -> Option<PendingRecord> {
+        Some(PendingRecord {
+            state: j.str_field("state")?.to_string(),
+            verifier: Secret::new(j.str_field("verifier")?),
+            issuer: j.str_field("issuer")?.to_string(),
+            iss_advertised: j.get("iss_advertised")?.as_bool()?,
+            token_endpoint: j.str_field("token_endpoint")?.to_string(),
+            client_id: j.str_field("client_id")?.to_string(),
+            client_secret: j.str_field("client_secret").map(Secret::new),
+            auth_method: AuthMethod::parse(j.str_field("auth_method")?)?,
+            redirect_uri: j.str_field("redirect_uri")?.to_string(),
+            resource: j.str_field("resource")?.to_string(),
+            scope: j.string_array_field("scope")?,
+            server_url: j.str_field("server_url")?.to_string(),
+            return_to: j.str_field("return_to")?.to_string(),
+            created_at_ms: j.get("created_at_ms")?.as_f64()? as u64,
+            token_storage: j.str_field("token_storage")?.to_string(),
+        })
+    }
+}
+
+/// What the app asks for in one authorization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthorizationParams<'a> {
+    pub server_url: &'a str,
+    pub scope: &'a [String],
+    pub return_to: &'a str,
+    pub token_storage: &'a str,
+    pub now_ms: u64,
+}
+
+/// Builds the URL to visit and the record to store first (P-15, P-16).
+pub fn authorization_request(
+    discovered: &Discovered,
+    client: &ClientInfo,
+    params: &AuthorizationParams<'_>,
+    random: &[u8; pkce::RANDOM_BYTES],
+) -> (String, PendingRecord) {
+    let mut v = [0u8; 32];
+    let mut s = [0u8; 32];
+    v.copy_from_slice(&random[..32]);
+    s.copy_from_slice(&random[32..]);
+    let verifier = pkce::verifier(&v);
+    let state = pkce::state(&s);
+    let challenge = pkce::challenge(&verifier);
+    let scope_str = scope::join(params.scope);
+    let mut query: Vec<(&str, &str)> = vec![
+        ("response_type", "code"),
+        ("client_id", &client.client_id),
+        ("redirect_uri", &client.redirect_uri),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+        ("state", &state),
+        ("resource", &discovered.resource),
+    ];
+    if !scope_str.is_empty() {
+        query.push(("scope", &scope_str));
+    }
+    let url = append_query(&discovered.metadata.authorization_endpoint, &query);
+    let record = PendingRecord {
+        state: state.clone(),
+        verifier,
+        issuer: discovered.metadata.issuer.clone(),
+        iss_advertised: discovered.metadata.iss_parameter_supported,
+        token_endpoint: discovered.metadata.token_endpoint.clone(),
+        client_id: client.client_id.clone(),
+        client_secret: client.client_secret.clone(),
+        auth_method: client.auth_method,
+        redirect_uri: client.redirect_uri.clone(),
+        resource: discovered.resource.clone(),
+        scope: params.scope.to_vec(),
+        server_url: params.server_url.to_string(),
+        return_to: params.return_to.to_string(),
+        created_at_ms: params.now_ms,
+        token_storage: params.token_storage.to_string(),
+    };
+    (url, record)
+}
+
+#[cfg(test)]
+#[path = "authorize_tests.rs"]
+mod tests;

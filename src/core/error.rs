@@ -1,0 +1,278 @@
+//! The one error type of the library (P-28).
+//!
+//! Every variant has a stable string code that JavaScript callers switch on and
+//! that the facade maps to an `Error` subclass. `Display` never contains a
+//! token, a verifier, an authorization code, a client secret, or a server's
+//! `error_description`: descriptions travel as fields, never in the message,
+//! and every value that came from the network is JSON-quoted so that it cannot
+//! forge log lines (P-21).
+
+use crate::core::json::quote;
+use std::fmt;
+
+/// Where a discovery failure happened, for `DiscoveryError`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscoveryStage {
+    ProtectedResource,
+    AuthorizationServer,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// P-20: the callback's `iss` is missing where required, or differs.
+    IssuerMismatch {
+        expected: String,
+        received: Option<String>,
+    },
+    /// P-14: more scope is needed and the app asked us to throw (or the cap is reached).
+    InsufficientScope {
+        required_scope: String,
+        resource_metadata_url: Option<String>,
+        error_description: Option<String>,
+    },
+    /// An OAuth error from the authorization server (callback `error`, token endpoint).
+    OAuth {
+        code: String,
+        description: Option<String>,
+        uri: Option<String>,
+    },
+    /// P-6: the metadata `issuer` is not the issuer it was fetched for.
+    AuthorizationServerMismatch { expected: String, received: String },
+    /// P-4: the PRM `resource` is not the resource the metadata URL was built from.
+    ResourceMismatch { expected: String, received: String },
+    /// P-11: the registration endpoint refused us.
+    RegistrationRejected { status: u16, error: Option<String> },
+    /// P-9: no pre-registered id, no usable CIMD, no registration endpoint.
+    NoRegistrationPossible,
+    /// P-17/P-23: an endpoint or redirect URI that is neither https nor loopback.
+    InsecureEndpoint { url: String },
+    /// P-7: the AS does not advertise S256 and the app did not opt out.
+    PkceNotSupported { issuer: String },
+    /// P-3/P-5: discovery could not complete.
+    Discovery {
+        stage: DiscoveryStage,
+        reason: String,
+        /// Every probe failed as a browser fails on missing CORS headers.
+        likely_cors: bool,
+    },
+    /// A server answered with something we cannot use (bad JSON, missing field).
+    InvalidResponse { what: String },
+    /// P-19: the callback's `state` is missing or matches no pending flow.
+    UnknownState,
+    /// P-16: the pending flow expired before the callback came back.
+    PendingExpired,
+    /// P-22: the callback had neither `code` nor `error`.
+    MissingCode,
+    /// A configuration value the app passed is unusable.
+    InvalidConfig { what: String },
+    /// Network failure outside discovery (token endpoint, resource).
+    Network { what: String },
+    /// The storage backend refused to read or write (private mode, quota).
+    Storage { what: String },
+    /// Refreshing is impossible (no refresh token) or was rejected.
+    NoRefreshToken,
+    /// The flow continues in a new page: the redirect to the AS has started.
+    RedirectStarted,
+}
+
+impl Error {
+    /// The stable machine code (P-28).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::IssuerMismatch { .. } => "issuer_mismatch",
+            Error::InsufficientScope { .. } => "insufficient_scope",
+            Error::OAuth { .. } => "oauth_error",
+            Error::AuthorizationServerMismatch { .. } => "authorization_server_mismatch",
+            Error::ResourceMismatch { .. } => "resource_mismatch",
+            Error::RegistrationRejected { .. } => "registration_rejected",
+            Error::NoRegistrationPossible => "no_registration_possible",
+            Error::InsecureEndpoint { .. } => "insecure_endpoint",
+            Error::PkceNotSupported { .. } => "pkce_not_supported",
+            Error::Discovery { .. } => "discovery_failed",
+            Error::InvalidResponse { .. } => "invalid_response",
+            Error::UnknownState => "unknown_state",
+            Error::PendingExpired => "pending_expired",
+            Error::MissingCode => "missing_code",
+            Error::InvalidConfig { .. } => "invalid_config",
+            Error::Network { .. } => "network_error",
+            Error::Storage { .. } => "storage_error",
+            Error::NoRefreshToken => "no_refresh_token",
+            Error::RedirectStarted => "redirect_started",
+        }
+    }
+
+    /// The JavaScript class this error becomes (P-28).
+    pub fn js_class(&self) -> &'static str {
+        match self {
+            Error::IssuerMismatch { .. } => "IssuerMismatchError",
+            Error::InsufficientScope { .. } => "InsufficientScopeError",
+            Error::OAuth { .. } => "OAuthError",
+            Error::AuthorizationServerMismatch { .. } => "AuthorizationServerMismatchError",
+            Error::RegistrationRejected { .. } | Error::NoRegistrationPossible => "RegistrationRejectedError",
+            Error::InsecureEndpoint { .. } => "InsecureEndpointError",
+            Error::ResourceMismatch { .. } | Error::PkceNotSupported { .. } | Error::Discovery { .. } => {
+                "DiscoveryError"
+            }
+            Error::RedirectStarted => "AuthorizationRedirectError",
+            _ => "McpAuthError",
+        }
+    }
+
+    /// An OAuth error whose code a server chose; the code is kept only if it
+    /// is a plain RFC 6749 error token, so it cannot smuggle text.
+    pub fn oauth(code: &str, description: Option<String>, uri: Option<String>) -> Error {
+        let clean = !code.is_empty()
+            && code.len() <= 64
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
+        Error::OAuth {
+            code: if clean {
+                code.to_string()
+            } else {
+                "invalid_error_code".to_string()
+            },
+            description,
+            uri,
+        }
+    }
+
+    pub(crate) fn invalid(what: impl Into<String>) -> Error {
+        Error::InvalidResponse { what: what.into() }
+    }
+
+    pub(crate) fn config(what: impl Into<String>) -> Error {
+        Error::InvalidConfig { what: what.into() }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::IssuerMismatch { expected, received } => match received {
+                Some(r) => write!(
+                    f,
+                    "authorization response issuer {} does not match the expected issuer {}",
+                    quote(r),
+                    quote(expected)
+                ),
+                None => write!(
+                    f,
+                    "authorization response has no iss parameter; expected issuer {}",
+                    quote(expected)
+                ),
+            },
+            Error::InsufficientScope { required_scope, .. } => {
+                write!(f, "the server requires scope {}", quote(required_scope))
+            }
+            Error::OAuth { code, .. } => {
+                write!(f, "the authorization server answered with error {}", quote(code))
+            }
+            Error::AuthorizationServerMismatch { expected, received } => write!(
+                f,
+                "authorization server metadata names issuer {} but was fetched for {}",
+                quote(received),
+                quote(expected)
+            ),
+            Error::ResourceMismatch { expected, received } => write!(
+                f,
+                "protected resource metadata names resource {} but was fetched for {}",
+                quote(received),
+                quote(expected)
+            ),
+            Error::RegistrationRejected { status, error } => match error {
+                Some(e) => write!(f, "client registration rejected (HTTP {status}, {})", quote(e)),
+                None => write!(f, "client registration rejected (HTTP {status})"),
+            },
+            Error::NoRegistrationPossible => f.write_str(
+                "no client id: configure clientId or clientMetadataUrl, or use a server that supports dynamic client registration",
+            ),
+            Error::InsecureEndpoint { url } => {
+                write!(f, "refusing a non-https, non-loopback URL {}", quote(url))
+            }
+            Error::PkceNotSupported { issuer } => write!(
+                f,
+                "authorization server {} does not advertise PKCE S256 (set allowMissingPkceMetadata to proceed anyway)",
+                quote(issuer)
+            ),
+            Error::Discovery { stage, reason, likely_cors } => {
+                let what = match stage {
+                    DiscoveryStage::ProtectedResource => "protected resource metadata",
+                    DiscoveryStage::AuthorizationServer => "authorization server metadata",
+                };
+                write!(f, "{what} discovery failed: {reason}")?;
+                if *likely_cors {
+                    f.write_str(" (every request failed at the network level: the server's CORS configuration is the likely cause)")?;
+                }
+                Ok(())
+            }
+            Error::InvalidResponse { what } => write!(f, "invalid response: {what}"),
+            Error::UnknownState => {
+                f.write_str("the callback's state matches no pending authorization")
+            }
+            Error::PendingExpired => f.write_str("the pending authorization has expired; start again"),
+            Error::MissingCode => f.write_str("the callback has neither code nor error"),
+            Error::InvalidConfig { what } => write!(f, "invalid configuration: {what}"),
+            Error::Network { what } => write!(f, "network error: {what}"),
+            Error::Storage { what } => write!(f, "storage error: {what}"),
+            Error::NoRefreshToken => f.write_str("no refresh token is available"),
+            Error::RedirectStarted => {
+                f.write_str("redirecting to the authorization server; the flow continues on the callback page")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn p28_codes_are_stable_strings() {
+        assert_eq!(
+            Error::IssuerMismatch {
+                expected: "a".into(),
+                received: None
+            }
+            .code(),
+            "issuer_mismatch"
+        );
+        assert_eq!(Error::UnknownState.code(), "unknown_state");
+        assert_eq!(Error::RedirectStarted.js_class(), "AuthorizationRedirectError");
+    }
+
+    #[test]
+    fn p21_issuer_mismatch_message_json_escapes_received_value() {
+        let e = Error::IssuerMismatch {
+            expected: "https://as".into(),
+            received: Some("https://evil\n[INFO] forged".into()),
+        };
+        let msg = e.to_string();
+        assert!(!msg.contains('\n'), "{msg}");
+        assert!(msg.contains("\\n"));
+    }
+
+    #[test]
+    fn p28_oauth_error_message_omits_description() {
+        let e = Error::oauth("invalid_grant", Some("secret-ish text".into()), None);
+        assert!(!e.to_string().contains("secret-ish"));
+    }
+
+    #[test]
+    fn p28_oauth_error_code_with_odd_characters_is_replaced() {
+        let e = Error::oauth("x\" injected", None, None);
+        assert_eq!(
+            e,
+            Error::OAuth {
+                code: "invalid_error_code".into(),
+                description: None,
+                uri: None
+            }
+        );
+    }
+}

@@ -1,0 +1,535 @@
+//! The flows that tie the steps together: authorize, finish, refresh, the
+//! authenticated fetch with step-up, sign-out.
+//!
+//! Each flow is written once, here, against the `Io` seam: the browser runs
+//! it over real `fetch` and storage, the host tests over canned responses.
+//! The steps it calls are pure (`discovery`, `registration`, `authorize`,
+//! `callback`, `token`, `scope`); this file only sequences them and decides
+//! what to keep.
+
+use std::future::Future;
+
+use crate::core::authorize::{authorization_request, AuthorizationParams};
+use crate::core::callback::{
+    callback_state, keeps_pending_record, read_callback, sole_pending, CallbackParams,
+};
+use crate::core::challenge::{bearer_challenge, BearerChallenge};
+use crate::core::discovery::{Discovered, DiscoveryOptions, ExpectProtectedResource, ServerUrl};
+use crate::core::error::{Error, Result};
+use crate::core::io::{Area, Io, ResourceAnswer, Status};
+use crate::core::pkce::RANDOM_BYTES;
+use crate::core::registration::{
+    choose_client, registration_response, ClientChoice, ClientConfig, ClientInfo,
+};
+use crate::core::scope;
+use crate::core::secret::Secret;
+use crate::core::store;
+use crate::core::token::{
+    code_request, invalidated_by, refresh_request, revocation_request, token_response, ClientAuth,
+    Invalidate, TokenContext, TokenSet,
+};
+use crate::core::url::Url;
+
+/// Refresh this long before expiry, so a token does not lapse in flight.
+pub const EXPIRY_SKEW_MS: u64 = 30_000;
+
+/// P-14: what to do on `403 insufficient_scope`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepUpPolicy {
+    /// `onInsufficientScope: 'throw'`.
+    pub throw: bool,
+    /// `maxStepUpRetries`; 0 behaves like `throw`.
+    pub max_retries: u32,
+}
+
+impl Default for StepUpPolicy {
+    fn default() -> Self {
+        StepUpPolicy {
+            throw: false,
+            max_retries: 1,
+        }
+    }
+}
+
+/// One `McpAuth`'s configuration, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub server: ServerUrl,
+    pub client: ClientConfig,
+    pub app_scope: Vec<String>,
+    pub discovery: DiscoveryOptions,
+    /// `'session' | 'local' | 'memory' | 'custom'`, recorded for the callback page.
+    pub token_storage: String,
+    pub step_up: StepUpPolicy,
+}
+
+impl Config {
+    pub fn server_url(&self) -> &str {
+        &self.server.as_written
+    }
+}
+
+/// P-3..P-8, or the cache. A challenge pointing at other metadata than the
+/// cached one means the server moved: discover again (P-12).
+pub async fn discover(io: &impl Io, cfg: &Config, challenge: Option<&BearerChallenge>) -> Result<Discovered> {
+    let hint = challenge.and_then(|c| c.resource_metadata.as_deref());
+    if let Some(cached) = store::load_discovery(io, cfg.server_url())? {
+        if hint.is_none() || hint == cached.resource_metadata_url.as_deref() {
+            return Ok(cached);
+        }
+    }
+    io.status(Status::Discovering);
+    let prm_step = ExpectProtectedResource::new(cfg.server.clone(), hint, cfg.discovery)?;
+    let answers = io.fetch_all(prm_step.requests()).await;
+    let as_step = prm_step.handle(&answers)?;
+    let answers = io.fetch_all(as_step.requests()).await;
+    let discovered = as_step.handle(&answers)?;
+    store::save_discovery(io, cfg.server_url(), &discovered)?;
+    Ok(discovered)
+}
+
+/// P-9..P-12: a client id for this issuer, registering when needed.
+pub async fn client_for(io: &impl Io, cfg: &Config, d: &Discovered, wanted: &[String]) -> Result<ClientInfo> {
+    let cached = store::load_client(io, &d.metadata.issuer, &cfg.client.redirect_uri)?;
+    match choose_client(&cfg.client, &d.metadata, cached.as_ref(), wanted)? {
+        ClientChoice::Ready(c) => Ok(c),
+        ClientChoice::Register(req) => {
+            io.status(Status::Registering);
+            let answers = io.fetch_all(vec![req]).await;
+            let answer = answers
+                .first()
+                .ok_or_else(|| Error::invalid("no registration answer"))?;
+            let c = registration_response(answer, &d.metadata, &cfg.client.redirect_uri, wanted)?;
+            store::save_client(io, &c)?;
+            Ok(c)
+        }
+    }
+}
+
+/// Where an authorization ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Authorization {
+    /// Usable tokens already exist.
+    Authorized(TokenSet),
+    /// Visit this URL; the flow continues on the callback page.
+    Redirect(String),
+}
+
+/// What to authorize for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuthorizeRequest {
+    pub challenge: Option<BearerChallenge>,
+    /// An explicit scope (step-up, or the app's `authorize({ scope })`).
+    pub scope: Option<Vec<String>>,
+    pub return_to: String,
+    /// Skip the "tokens already exist" shortcut.
+    pub force: bool,
+}
+
+/// Discovery → registration → authorization URL and pending record.
+pub async fn authorize(io: &impl Io, cfg: &Config, req: &AuthorizeRequest) -> Result<Authorization> {
+    let d = discover(io, cfg, req.challenge.as_ref()).await?;
+    if !req.force {
+        if let Some(t) = store::load_tokens(io, &d.metadata.issuer, cfg.server_url())? {
+            let covers = req
+                .scope
+                .as_ref()
+                .is_none_or(|s| scope::contains_all(&t.scope, s));
+            let usable = !t.is_expired(io.now_ms(), 0) || t.refresh_token.is_some();
+            if covers && usable {
+                return Ok(Authorization::Authorized(t));
+            }
+        }
+    }
+    let challenged = req
+        .challenge
+        .as_ref()
+        .map(|c| c.scope.clone())
+        .unwrap_or_default();
+    let meta = &d.metadata;
+    let wanted = match &req.scope {
+        Some(s) => s.clone(),
+        None => scope::initial_scope(
+            &challenged,
+            &cfg.app_scope,
+            &d.prm_scopes_supported,
+            &meta.scopes_supported,
+        )
+        .unwrap_or_default(),
+    };
+    let reg_scope = scope::union(&[
+        &scope::registration_scope(
+            &challenged,
+            &cfg.app_scope,
+            &d.prm_scopes_supported,
+            &meta.scopes_supported,
+        ),
+        &wanted,
+    ]);
+    let client = client_for(io, cfg, &d, &reg_scope).await?;
+    let now = io.now_ms();
+    store::sweep_expired_pending(io, now)?;
+    let mut random = [0u8; RANDOM_BYTES];
+    io.random(&mut random)?;
+    let params = AuthorizationParams {
+        server_url: cfg.server_url(),
+        scope: &wanted,
+        return_to: &req.return_to,
+        token_storage: &cfg.token_storage,
+        now_ms: now,
+    };
+    let (url, record) = authorization_request(&d, &client, &params, &random);
+    store::save_pending(io, &record)?;
+    io.status(Status::Redirecting);
+    Ok(Authorization::Redirect(url))
+}
+
+/// P-18's two call forms.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallbackInput {
+    Query(CallbackParams),
+    Code { code: String, iss: Option<String> },
+}
+
+/// What `finishAuth` resolves to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finished {
+    pub server_url: String,
+    pub return_to: String,
+    pub scope: Vec<String>,
+    pub tokens: TokenSet,
+}
+
+/// Where the callback writes tokens: the instance's storage, or, for the
+/// configuration-free page, the storage the pending record names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenTarget {
+    Instance,
+    FromRecord,
+}
+
+/// P-18..P-22 then P-23: the callback, to stored tokens.
+pub async fn finish(
+    io: &impl Io,
+    input: &CallbackInput,
+    server_url: Option<&str>,
+    target: TokenTarget,
+) -> Result<Finished> {
+    let now = io.now_ms();
+    let (record, params) = match input {
+        CallbackInput::Query(params) => {
+            let state = callback_state(params)?;
+            let record = store::load_pending(io, state)?.ok_or(Error::UnknownState)?;
+            if server_url.is_some_and(|s| s != record.server_url) {
+                return Err(Error::UnknownState);
+            }
+            (record, params.clone())
+        }
+        CallbackInput::Code { code, iss } => {
+            let all = store::load_all_pending(io)?;
+            let record = sole_pending(&all, server_url, now)?.clone();
+            (record, CallbackParams::from_code(code, iss.as_deref()))
+        }
+    };
+    if record.is_expired(now) {
+        store::remove_pending(io, &record.state)?;
+        return Err(Error::PendingExpired);
+    }
+    let code = match read_callback(&record, &params) {
+        Ok(code) => code,
+        Err(e) => {
+            if !keeps_pending_record(&e) {
+                store::remove_pending(io, &record.state)?;
+            }
+            return Err(e);
+        }
+    };
+    store::remove_pending(io, &record.state)?;
+    io.status(Status::Exchanging);
+    let auth = ClientAuth {
+        client_id: &record.client_id,
+        client_secret: record.client_secret.as_ref(),
+        method: record.auth_method,
+    };
+    let req = code_request(
+        &record.token_endpoint,
+        &auth,
+        &code,
+        &record.verifier,
+        &record.redirect_uri,
+        &record.resource,
+    )?;
+    let answers = io.fetch_all(vec![req]).await;
+    let answer = answers.first().ok_or_else(|| Error::invalid("no token answer"))?;
+    let ctx = TokenContext {
+        requested_scope: &record.scope,
+        issuer: &record.issuer,
+        resource: &record.resource,
+        now_ms: io.now_ms(),
+        previous_refresh_token: None,
+    };
+    let tokens = token_response(answer, &ctx)?;
+    let area = match (target, record.token_storage.as_str()) {
+        (TokenTarget::Instance, _) => Some(Area::Tokens),
+        (TokenTarget::FromRecord, "session") => Some(Area::Session),
+        (TokenTarget::FromRecord, "local") => Some(Area::Local),
+        (TokenTarget::FromRecord, _) => None,
+    };
+    match area {
+        Some(a) => store::save_tokens_in(io, a, &record.server_url, &tokens)?,
+        None => store::save_handoff(io, &record.server_url, &tokens)?,
+    }
+    io.status(Status::Authorized);
+    Ok(Finished {
+        server_url: record.server_url,
+        return_to: record.return_to,
+        scope: tokens.scope.clone(),
+        tokens,
+    })
+}
+
+/// The stored tokens for this server, if discovery has run before.
+pub fn current_tokens(io: &impl Io, cfg: &Config) -> Result<Option<TokenSet>> {
+    match store::load_discovery(io, cfg.server_url())? {
+        Some(d) => store::load_tokens(io, &d.metadata.issuer, cfg.server_url()),
+        None => Ok(None),
+    }
+}
+
+fn refresh_lock_name(cfg: &Config) -> String {
+    format!("mcp-web-auth:refresh:{}", cfg.server_url())
+}
+
+/// P-25: one refresh at a time. Once the lock is held, storage is read
+/// again: if another tab or call already replaced `stale`, its result is
+/// used and no request is sent.
+pub async fn refresh(io: &impl Io, cfg: &Config, stale: Option<&Secret>) -> Result<TokenSet> {
+    let _lock = io.lock(&refresh_lock_name(cfg)).await?;
+    let d = store::load_discovery(io, cfg.server_url())?.ok_or(Error::NoRefreshToken)?;
+    let issuer = &d.metadata.issuer;
+    let tokens = store::load_tokens(io, issuer, cfg.server_url())?.ok_or(Error::NoRefreshToken)?;
+    let now = io.now_ms();
+    if stale.is_some_and(|s| *s != tokens.access_token) && !tokens.is_expired(now, EXPIRY_SKEW_MS) {
+        return Ok(tokens);
+    }
+    let refresh_token = tokens.refresh_token.clone().ok_or(Error::NoRefreshToken)?;
+    let cached = store::load_client(io, issuer, &cfg.client.redirect_uri)?;
+    let client = match choose_client(&cfg.client, &d.metadata, cached.as_ref(), &[])? {
+        ClientChoice::Ready(c) => c,
+        ClientChoice::Register(_) => return Err(Error::NoRefreshToken),
+    };
+    io.status(Status::Refreshing);
+    let auth = ClientAuth {
+        client_id: &client.client_id,
+        client_secret: client.client_secret.as_ref(),
+        method: client.auth_method,
+    };
+    let req = refresh_request(
+        &d.metadata.token_endpoint,
+        &auth,
+        &refresh_token,
+        &tokens.resource,
+    )?;
+    let answers = io.fetch_all(vec![req]).await;
+    let answer = answers.first().ok_or_else(|| Error::invalid("no token answer"))?;
+    let ctx = TokenContext {
+        requested_scope: &tokens.scope,
+        issuer,
+        resource: &tokens.resource,
+        now_ms: io.now_ms(),
+        previous_refresh_token: Some(&refresh_token),
+    };
+    match token_response(answer, &ctx) {
+        Ok(mut new) => {
+            new.requested = tokens.requested.clone();
+            store::save_tokens_in(io, Area::Tokens, cfg.server_url(), &new)?;
+            io.status(Status::Authorized);
+            Ok(new)
+        }
+        Err(e) => {
+            // P-26: clear only what the error proves is dead.
+            match invalidated_by(&e) {
+                Invalidate::Nothing => {}
+                Invalidate::Tokens => store::remove_tokens(io, issuer, cfg.server_url())?,
+                Invalidate::ClientAndTokens => {
+                    store::remove_tokens(io, issuer, cfg.server_url())?;
+                    store::remove_client(io, issuer, &cfg.client.redirect_uri)?;
+                }
+            }
+            Err(e)
+        }
+    }
+}
+
+/// P-27: a token goes only to the protected resource's origin.
+pub fn may_attach_token(cfg: &Config, request_url: &str) -> bool {
+    Url::parse(request_url).is_ok_and(|u| u.same_origin(&cfg.server.parsed))
+}
+
+/// How an authenticated fetch ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FetchEnd {
+    /// The last answer `send` produced is the caller's response.
+    Response,
+    /// Authorization is needed: visit this URL.
+    Redirect(String),
+}
+
+fn insufficient_scope(c: &BearerChallenge, d: Option<&Discovered>) -> Error {
+    Error::InsufficientScope {
+        required_scope: scope::join(&c.scope),
+        resource_metadata_url: c
+            .resource_metadata
+            .clone()
+            .or_else(|| d.and_then(|d| d.resource_metadata_url.clone())),
+        error_description: c.error_description.clone(),
+    }
+}
+
+/// P-14: the step-up decision on a `403 insufficient_scope`.
+async fn step_up(
+    io: &impl Io,
+    cfg: &Config,
+    challenge: BearerChallenge,
+    tokens: Option<&TokenSet>,
+    return_to: &str,
+) -> Result<FetchEnd> {
+    let d = store::load_discovery(io, cfg.server_url())?;
+    if cfg.step_up.throw || cfg.step_up.max_retries == 0 {
+        return Err(insufficient_scope(&challenge, d.as_ref()));
+    }
+    let token_scope = tokens.map(|t| t.scope.clone()).unwrap_or_default();
+    let requested = tokens.map(|t| t.requested.clone()).unwrap_or_default();
+    let union = scope::step_up_scope(&requested, &token_scope, &challenge.scope);
+    if !scope::needs_new_authorization(&union, &token_scope) {
+        // The token already holds everything asked for: re-authorizing
+        // would loop through the authorization server for nothing.
+        return Err(insufficient_scope(&challenge, d.as_ref()));
+    }
+    let mut sorted = union.clone();
+    sorted.sort();
+    let key = scope::join(&sorted);
+    let attempts = store::step_up_attempts(io, cfg.server_url(), &key)?;
+    if attempts >= cfg.step_up.max_retries {
+        return Err(insufficient_scope(&challenge, d.as_ref()));
+    }
+    store::record_step_up_attempt(io, cfg.server_url(), &key, attempts + 1)?;
+    let req = AuthorizeRequest {
+        challenge: Some(challenge),
+        scope: Some(union),
+        return_to: return_to.to_string(),
+        force: true,
+    };
+    match authorize(io, cfg, &req).await? {
+        Authorization::Redirect(url) => Ok(FetchEnd::Redirect(url)),
+        Authorization::Authorized(_) => Ok(FetchEnd::Response),
+    }
+}
+
+/// The authenticated fetch (P-14, P-25, P-27). `send` performs the real
+/// request with the given bearer token (or none) and reports what came back;
+/// the caller keeps the real response object.
+pub async fn fetch<I, S, F>(
+    io: &I,
+    cfg: &Config,
+    request_url: &str,
+    return_to: &str,
+    mut send: S,
+) -> Result<FetchEnd>
+where
+    I: Io,
+    S: FnMut(Option<Secret>) -> F,
+    F: Future<Output = Result<ResourceAnswer>>,
+{
+    if !may_attach_token(cfg, request_url) {
+        send(None).await?;
+        return Ok(FetchEnd::Response);
+    }
+    let mut tokens = current_tokens(io, cfg)?;
+    if let Some(t) = &tokens {
+        if t.is_expired(io.now_ms(), EXPIRY_SKEW_MS) && t.refresh_token.is_some() {
+            tokens = refresh(io, cfg, Some(&t.access_token))
+                .await
+                .ok()
+                .or(current_tokens(io, cfg)?);
+        }
+    }
+    let mut refreshed = false;
+    loop {
+        let answer = send(tokens.as_ref().map(|t| t.access_token.clone())).await?;
+        let challenge = answer.www_authenticate.as_deref().and_then(bearer_challenge);
+        match answer.status {
+            401 => {
+                let can_refresh = tokens.as_ref().is_some_and(|t| t.refresh_token.is_some());
+                if can_refresh && !refreshed {
+                    refreshed = true;
+                    let stale = tokens.as_ref().map(|t| t.access_token.clone());
+                    if let Ok(new) = refresh(io, cfg, stale.as_ref()).await {
+                        tokens = Some(new);
+                        continue;
+                    }
+                }
+                let req = AuthorizeRequest {
+                    challenge,
+                    scope: None,
+                    return_to: return_to.to_string(),
+                    force: true,
+                };
+                return match authorize(io, cfg, &req).await? {
+                    Authorization::Redirect(url) => Ok(FetchEnd::Redirect(url)),
+                    Authorization::Authorized(_) => Ok(FetchEnd::Response),
+                };
+            }
+            403 if challenge.as_ref().and_then(|c| c.error.as_deref()) == Some("insufficient_scope") => {
+                let c = challenge.unwrap_or_default();
+                return step_up(io, cfg, c, tokens.as_ref(), return_to).await;
+            }
+            s => {
+                if s < 400 && tokens.is_some() {
+                    store::clear_step_up(io, cfg.server_url())?;
+                }
+                return Ok(FetchEnd::Response);
+            }
+        }
+    }
+}
+
+/// Clears this server's tokens and, where the AS offers RFC 7009
+/// revocation, revokes them first (failures there do not keep the tokens).
+pub async fn sign_out(io: &impl Io, cfg: &Config) -> Result<()> {
+    let Some(d) = store::load_discovery(io, cfg.server_url())? else {
+        return Ok(());
+    };
+    let issuer = &d.metadata.issuer;
+    let Some(tokens) = store::load_tokens(io, issuer, cfg.server_url())? else {
+        return Ok(());
+    };
+    store::remove_tokens(io, issuer, cfg.server_url())?;
+    store::clear_step_up(io, cfg.server_url())?;
+    if let Some(endpoint) = &d.metadata.revocation_endpoint {
+        let cached = store::load_client(io, issuer, &cfg.client.redirect_uri)?;
+        if let Ok(ClientChoice::Ready(c)) = choose_client(&cfg.client, &d.metadata, cached.as_ref(), &[]) {
+            let auth = ClientAuth {
+                client_id: &c.client_id,
+                client_secret: c.client_secret.as_ref(),
+                method: c.auth_method,
+            };
+            let mut reqs = Vec::new();
+            if let Some(rt) = &tokens.refresh_token {
+                reqs.extend(revocation_request(endpoint, &auth, rt, "refresh_token"));
+            }
+            reqs.extend(revocation_request(
+                endpoint,
+                &auth,
+                &tokens.access_token,
+                "access_token",
+            ));
+            io.fetch_all(reqs).await;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "flow_tests.rs"]
+mod tests;

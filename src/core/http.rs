@@ -1,0 +1,207 @@
+//! HTTP as plain data: the only shape in which the core talks to the network.
+//!
+//! The core builds `HttpRequest`s and reads `FetchOutcome`s; the web adapter
+//! (or a test) does the sending. A `NetworkError` is what a browser reports as
+//! a `TypeError` from `fetch`: unreachable host or, far more often, missing
+//! CORS headers (P-2, P-8).
+
+use crate::core::encoding::form_urlencode;
+use crate::core::json::Json;
+
+/// `MCP-Protocol-Version` sent on discovery requests (P-8).
+pub const MCP_PROTOCOL_VERSION: &str = "2025-11-25";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+#[derive(Clone, PartialEq)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    /// A retry without custom headers is allowed after a network failure (P-8).
+    pub retry_without_headers: bool,
+}
+
+// Bodies and Authorization headers carry codes, verifiers and secrets.
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("body", &self.body.as_ref().map(|_| "[redacted]"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpRequest {
+    /// A discovery GET: JSON accepted, protocol version announced (P-8).
+    pub fn discovery(url: String) -> HttpRequest {
+        HttpRequest {
+            method: Method::Get,
+            url,
+            headers: vec![
+                ("Accept".into(), "application/json".into()),
+                ("MCP-Protocol-Version".into(), MCP_PROTOCOL_VERSION.into()),
+            ],
+            body: None,
+            retry_without_headers: true,
+        }
+    }
+
+    /// A form POST to a token-style endpoint (P-23).
+    pub fn form_post(url: &str, pairs: &[(&str, &str)]) -> HttpRequest {
+        HttpRequest {
+            method: Method::Post,
+            url: url.to_string(),
+            headers: vec![
+                ("Content-Type".into(), "application/x-www-form-urlencoded".into()),
+                ("Accept".into(), "application/json".into()),
+            ],
+            body: Some(form_urlencode(pairs)),
+            retry_without_headers: false,
+        }
+    }
+
+    /// A JSON POST (dynamic client registration, P-11).
+    pub fn json_post(url: &str, body: &Json) -> HttpRequest {
+        HttpRequest {
+            method: Method::Post,
+            url: url.to_string(),
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("Accept".into(), "application/json".into()),
+            ],
+            body: Some(body.to_string()),
+            retry_without_headers: false,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn new(status: u16, body: impl Into<String>) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> HttpResponse {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body as JSON, or `None` when it is not valid JSON.
+    pub fn json(&self) -> Option<Json> {
+        Json::parse(&self.body).ok()
+    }
+}
+
+/// What came back from one request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FetchOutcome {
+    Response(HttpResponse),
+    /// `fetch` rejected: no response to read (CORS, DNS, refused connection).
+    NetworkError,
+}
+
+fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// How a probe answered, in the terms of P-3 and P-5.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProbeVerdict<'a> {
+    /// 2xx: use this answer.
+    Found(&'a HttpResponse),
+    /// 4xx, 502 or a network (CORS) failure: try the next URL.
+    MoveOn { network: bool },
+    /// Any other status: discovery stops with an error.
+    Fatal(u16),
+}
+
+pub fn probe_verdict(outcome: &FetchOutcome) -> ProbeVerdict<'_> {
+    match outcome {
+        FetchOutcome::NetworkError => ProbeVerdict::MoveOn { network: true },
+        FetchOutcome::Response(r) if r.is_success() => ProbeVerdict::Found(r),
+        FetchOutcome::Response(r) if (400..500).contains(&r.status) || r.status == 502 => {
+            ProbeVerdict::MoveOn { network: false }
+        }
+        FetchOutcome::Response(r) => ProbeVerdict::Fatal(r.status),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn p8_discovery_request_sends_accept_and_protocol_version() {
+        let r = HttpRequest::discovery("https://x/.well-known/y".into());
+        assert_eq!(r.header("accept"), Some("application/json"));
+        assert_eq!(r.header("mcp-protocol-version"), Some(MCP_PROTOCOL_VERSION));
+        assert!(r.retry_without_headers);
+    }
+
+    #[test]
+    fn p3_probe_moves_on_after_4xx_502_and_network_errors() {
+        for s in [400, 401, 403, 404, 410, 499, 502] {
+            let o = FetchOutcome::Response(HttpResponse::new(s, ""));
+            assert_eq!(probe_verdict(&o), ProbeVerdict::MoveOn { network: false }, "{s}");
+        }
+        assert_eq!(
+            probe_verdict(&FetchOutcome::NetworkError),
+            ProbeVerdict::MoveOn { network: true }
+        );
+    }
+
+    #[test]
+    fn p3_probe_stops_on_other_5xx() {
+        for s in [500, 501, 503, 504] {
+            let o = FetchOutcome::Response(HttpResponse::new(s, ""));
+            assert_eq!(probe_verdict(&o), ProbeVerdict::Fatal(s));
+        }
+    }
+
+    #[test]
+    fn request_debug_redacts_body() {
+        let r = HttpRequest::form_post("https://as/token", &[("code", "SECRETCODE")]);
+        assert!(!format!("{r:?}").contains("SECRETCODE"));
+    }
+}

@@ -1,0 +1,74 @@
+//! The one I/O seam between the protocol and the world.
+//!
+//! The flows in `flow.rs` decide everything; an `Io` only carries out what
+//! they ask: send these requests (in parallel if it likes, answering in the
+//! same order), read or write this key, give the time, give random bytes,
+//! take a lock. The browser implements it over `fetch`, Web Storage,
+//! `crypto` and `navigator.locks`; tests implement it with canned responses
+//! and a map.
+
+use crate::core::error::Result;
+use crate::core::http::{FetchOutcome, HttpRequest};
+
+/// Which storage a key lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Area {
+    /// Always `sessionStorage`: pending flows, step-up counters (P-14, P-16).
+    Session,
+    /// Always `localStorage`, for a configuration-free callback page.
+    Local,
+    /// The storage the app configured for tokens, clients and metadata.
+    Tokens,
+}
+
+/// Progress events for the app's UI (`onStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Discovering,
+    Registering,
+    Redirecting,
+    Exchanging,
+    Refreshing,
+    Authorized,
+    Error,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Discovering => "discovering",
+            Status::Registering => "registering",
+            Status::Redirecting => "redirecting",
+            Status::Exchanging => "exchanging",
+            Status::Refreshing => "refreshing",
+            Status::Authorized => "authorized",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// What the resource server answered, reduced to what the flow reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceAnswer {
+    pub status: u16,
+    /// `None` when absent or unreadable (CORS without Expose-Headers, P-2).
+    pub www_authenticate: Option<String>,
+}
+
+#[allow(async_fn_in_trait)]
+pub trait Io {
+    /// Held while refreshing; dropping it releases the lock (P-25).
+    type Lock;
+
+    /// Sends every request; the answers come back in the same order.
+    async fn fetch_all(&self, requests: Vec<HttpRequest>) -> Vec<FetchOutcome>;
+    fn load(&self, area: Area, key: &str) -> Result<Option<String>>;
+    fn store(&self, area: Area, key: &str, value: &str) -> Result<()>;
+    fn remove(&self, area: Area, key: &str) -> Result<()>;
+    fn keys(&self, area: Area) -> Result<Vec<String>>;
+    fn now_ms(&self) -> u64;
+    fn random(&self, buf: &mut [u8]) -> Result<()>;
+    fn status(&self, status: Status);
+    /// An exclusive lock by name, across tabs where the platform allows.
+    async fn lock(&self, name: &str) -> Result<Self::Lock>;
+}

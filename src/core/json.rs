@@ -1,0 +1,787 @@
+//! Minimal strict JSON (RFC 8259): a value tree, a parser and a compact
+//! serializer. It replaces serde_json to keep the wasm build small; the
+//! protocol code only reads a few fields out of metadata and token responses.
+
+use std::fmt::{self, Write as _};
+
+/// A parsed JSON value. Objects keep members in document order (duplicates
+/// included) so that lookups can apply the same last-wins rule as JS.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Array(Vec<Json>),
+    Object(Vec<(String, Json)>),
+}
+
+/// Where and why parsing failed; `offset` is a byte offset into the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    pub offset: usize,
+    pub reason: &'static str,
+}
+
+/// Deep enough for any real OAuth document, shallow enough that hostile input
+/// cannot exhaust the (small, in wasm) stack through recursion.
+const MAX_DEPTH: usize = 64;
+
+impl Json {
+    /// Parses exactly one JSON value, allowing surrounding whitespace.
+    /// Numbers that overflow f64 are rejected rather than turned into
+    /// infinities, which JSON cannot represent.
+    pub fn parse(s: &str) -> Result<Json, JsonError> {
+        let mut p = Parser { s, pos: 0 };
+        p.skip_ws();
+        let value = p.value(0)?;
+        p.skip_ws();
+        if p.pos != s.len() {
+            return Err(p.err("trailing characters"));
+        }
+        Ok(value)
+    }
+
+    /// Object member by key; the last duplicate wins, as in JS `JSON.parse`.
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(members) => members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Json::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Json::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&[Json]> {
+        match self {
+            Json::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn is_object(&self) -> bool {
+        matches!(self, Json::Object(_))
+    }
+
+    pub fn str_field(&self, key: &str) -> Option<&str> {
+        self.get(key)?.as_str()
+    }
+
+    /// Some only when every element is a string: a mixed array in metadata is
+    /// malformed, and silently dropping elements could hide that.
+    pub fn string_array_field(&self, key: &str) -> Option<Vec<String>> {
+        self.get(key)?
+            .as_array()?
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    }
+
+    pub fn object(members: Vec<(&str, Json)>) -> Json {
+        Json::Object(members.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+    }
+}
+
+impl From<&str> for Json {
+    fn from(s: &str) -> Self {
+        Json::String(s.to_owned())
+    }
+}
+
+impl From<String> for Json {
+    fn from(s: String) -> Self {
+        Json::String(s)
+    }
+}
+
+impl From<bool> for Json {
+    fn from(b: bool) -> Self {
+        Json::Bool(b)
+    }
+}
+
+impl From<f64> for Json {
+    fn from(n: f64) -> Self {
+        Json::Number(n)
+    }
+}
+
+impl From<u64> for Json {
+    fn from(n: u64) -> Self {
+        Json::Number(n as f64)
+    }
+}
+
+impl From<Vec<String>> for Json {
+    fn from(items: Vec<String>) -> Self {
+        Json::Array(items.into_iter().map(Json::String).collect())
+    }
+}
+
+impl<T: Into<Json>> From<Option<T>> for Json {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Json::Null, Into::into)
+    }
+}
+
+/// JSON string literal of `s`, for embedding untrusted text in messages
+/// without letting it forge quotes or line breaks in logs.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    // Writing into a String cannot fail.
+    let _ = write_str(&mut out, s);
+    out
+}
+
+fn write_str(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
+    f.write_char('"')?;
+    for c in s.chars() {
+        match c {
+            '"' => f.write_str("\\\"")?,
+            '\\' => f.write_str("\\\\")?,
+            '\n' => f.write_str("\\n")?,
+            '\r' => f.write_str("\\r")?,
+            '\t' => f.write_str("\\t")?,
+            '\u{8}' => f.write_str("\\b")?,
+            '\u{c}' => f.write_str("\\f")?,
+            // U+2028/9 are line terminators to JS and many log viewers.
+            '\u{0}'..='\u{1f}' | '\u{2028}' | '\u{2029}' => write!(f, "\\u{:04x}", c as u32)?,
+            _ => f.write_char(c)?,
+        }
+    }
+    f.write_char('"')
+}
+
+fn write_json(f: &mut fmt::Formatter<'_>, v: &Json) -> fmt::Result {
+    match v {
+        Json::Null => f.write_str("null"),
+        Json::Bool(b) => f.write_str(if *b { "true" } else { "false" }),
+        Json::Number(n) if !n.is_finite() => f.write_str("null"),
+        // Safe integers print like JS does (no ".0"); the cast is exact here.
+        Json::Number(n) if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_992.0 => {
+            write!(f, "{}", *n as i64)
+        }
+        // Debug is the shortest round-tripping form and uses exponents for
+        // extreme magnitudes, all of which is valid JSON number syntax.
+        Json::Number(n) => write!(f, "{n:?}"),
+        Json::String(s) => write_str(f, s),
+        Json::Array(items) => {
+            f.write_char('[')?;
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    f.write_char(',')?;
+                }
+                write_json(f, item)?;
+            }
+            f.write_char(']')
+        }
+        Json::Object(members) => {
+            f.write_char('{')?;
+            for (i, (k, item)) in members.iter().enumerate() {
+                if i > 0 {
+                    f.write_char(',')?;
+                }
+                write_str(f, k)?;
+                f.write_char(':')?;
+                write_json(f, item)?;
+            }
+            f.write_char('}')
+        }
+    }
+}
+
+impl fmt::Display for Json {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_json(f, self)
+    }
+}
+
+struct Parser<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn err(&self, reason: &'static str) -> JsonError {
+        JsonError {
+            offset: self.pos,
+            reason,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.s.as_bytes().get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        let hit = self.peek() == Some(b);
+        if hit {
+            self.pos += 1;
+        }
+        hit
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Json, JsonError> {
+        match self.peek() {
+            None => Err(self.err("unexpected end of input")),
+            Some(b'{') => self.object(depth + 1),
+            Some(b'[') => self.array(depth + 1),
+            Some(b'"') => self.string().map(Json::String),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => {
+                for (word, v) in [
+                    ("true", Json::Bool(true)),
+                    ("false", Json::Bool(false)),
+                    ("null", Json::Null),
+                ] {
+                    if self.s[self.pos..].starts_with(word) {
+                        self.pos += word.len();
+                        return Ok(v);
+                    }
+                }
+                Err(self.err("unexpected character"))
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Json, JsonError> {
+        if depth > MAX_DEPTH {
+            return Err(self.err("nesting too deep"));
+        }
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.eat(b']') {
+            return Ok(Json::Array(items));
+        }
+        loop {
+            self.skip_ws();
+            items.push(self.value(depth)?);
+            self.skip_ws();
+            if self.eat(b']') {
+                return Ok(Json::Array(items));
+            }
+            if !self.eat(b',') {
+                return Err(self.err("expected ',' or ']'"));
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Json, JsonError> {
+        if depth > MAX_DEPTH {
+            return Err(self.err("nesting too deep"));
+        }
+        self.pos += 1;
+        let mut members = Vec::new();
+        self.skip_ws();
+        if self.eat(b'}') {
+            return Ok(Json::Object(members));
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(b'"') {
+                return Err(self.err("expected string key"));
+            }
+            let key = self.string()?;
+            self.skip_ws();
+            if !self.eat(b':') {
+                return Err(self.err("expected ':'"));
+            }
+            self.skip_ws();
+            members.push((key, self.value(depth)?));
+            self.skip_ws();
+            if self.eat(b'}') {
+                return Ok(Json::Object(members));
+            }
+            if !self.eat(b',') {
+                return Err(self.err("expected ',' or '}'"));
+            }
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    fn number(&mut self) -> Result<Json, JsonError> {
+        let start = self.pos;
+        self.eat(b'-');
+        if self.eat(b'0') {
+            if let Some(b'0'..=b'9') = self.peek() {
+                return Err(self.err("leading zero"));
+            }
+        } else if self.digits() == 0 {
+            return Err(self.err("invalid number"));
+        }
+        if self.eat(b'.') && self.digits() == 0 {
+            return Err(self.err("invalid number"));
+        }
+        if self.eat(b'e') || self.eat(b'E') {
+            let _ = self.eat(b'+') || self.eat(b'-');
+            if self.digits() == 0 {
+                return Err(self.err("invalid number"));
+            }
+        }
+        // The grammar above is a subset of what Rust's float parser accepts.
+        match self.s[start..self.pos].parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(Json::Number(n)),
+            _ => Err(JsonError {
+                offset: start,
+                reason: "number out of range",
+            }),
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let digits = self
+            .s
+            .get(self.pos..self.pos + 4)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+        let n = digits.and_then(|h| u32::from_str_radix(h, 16).ok());
+        let n = n.ok_or_else(|| self.err("invalid \\u escape"))?;
+        self.pos += 4;
+        Ok(n)
+    }
+
+    /// Parses a string literal starting at its opening quote.
+    fn string(&mut self) -> Result<String, JsonError> {
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            // Copy unescaped runs whole; they end only at ASCII bytes, so the
+            // slice boundaries always fall on char boundaries.
+            let run = self.pos;
+            while let Some(b) = self.peek() {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            out.push_str(&self.s[run..self.pos]);
+            match self.peek() {
+                None => return Err(self.err("unterminated string")),
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => self.escape(&mut out)?,
+                Some(_) => return Err(self.err("control character in string")),
+            }
+        }
+    }
+
+    fn escape(&mut self, out: &mut String) -> Result<(), JsonError> {
+        let at = self.pos;
+        self.pos += 1;
+        let c = match self.peek() {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                self.pos += 1;
+                let hi = self.hex4()?;
+                let lone = JsonError {
+                    offset: at,
+                    reason: "lone surrogate",
+                };
+                let code = match hi {
+                    0xD800..=0xDBFF => {
+                        if !self.s[self.pos..].starts_with("\\u") {
+                            return Err(lone);
+                        }
+                        self.pos += 2;
+                        let lo = self.hex4()?;
+                        if !(0xDC00..=0xDFFF).contains(&lo) {
+                            return Err(lone);
+                        }
+                        0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                    }
+                    0xDC00..=0xDFFF => return Err(lone),
+                    _ => hi,
+                };
+                out.push(char::from_u32(code).ok_or(lone)?);
+                return Ok(());
+            }
+            _ => return Err(self.err("invalid escape")),
+        };
+        self.pos += 1;
+        out.push(c);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn err(s: &str) -> JsonError {
+        Json::parse(s).expect_err(s)
+    }
+
+    #[test]
+    fn parses_scalars() {
+        assert_eq!(Json::parse("null"), Ok(Json::Null));
+        assert_eq!(Json::parse("true"), Ok(Json::Bool(true)));
+        assert_eq!(Json::parse("false"), Ok(Json::Bool(false)));
+        assert_eq!(Json::parse("-1.5e2"), Ok(Json::Number(-150.0)));
+        assert_eq!(Json::parse("\"hi\""), Ok(Json::from("hi")));
+    }
+
+    #[test]
+    fn parses_nested_objects() {
+        let v = Json::parse(r#"{"a":{"b":[1,{"c":null}]}}"#).expect("valid");
+        let inner = v.get("a").and_then(|a| a.get("b")).and_then(Json::as_array);
+        assert_eq!(inner.map(<[Json]>::len), Some(2));
+        assert_eq!(inner.and_then(|i| i[1].get("c")), Some(&Json::Null));
+    }
+
+    #[test]
+    fn parses_empty_object_and_array() {
+        assert_eq!(Json::parse("{}"), Ok(Json::Object(vec![])));
+        assert_eq!(Json::parse("[ ]"), Ok(Json::Array(vec![])));
+    }
+
+    #[test]
+    fn allows_surrounding_and_inner_whitespace() {
+        let v = Json::parse(" \t\r\n{ \"a\" : [ 1 , 2 ] }\n ").expect("valid");
+        assert_eq!(v.get("a").and_then(Json::as_array).map(<[Json]>::len), Some(2));
+    }
+
+    #[test]
+    fn rejects_non_json_whitespace() {
+        assert_eq!(err("\u{a0}1").reason, "unexpected character");
+    }
+
+    #[test]
+    fn rejects_empty_input() {
+        assert_eq!(
+            err("  "),
+            JsonError {
+                offset: 2,
+                reason: "unexpected end of input"
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_trailing_comma() {
+        assert_eq!(err("[1,]").offset, 3);
+        assert_eq!(err(r#"{"a":1,}"#).reason, "expected string key");
+    }
+
+    #[test]
+    fn rejects_trailing_characters() {
+        assert_eq!(
+            err("1 2"),
+            JsonError {
+                offset: 2,
+                reason: "trailing characters"
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_comments() {
+        assert!(Json::parse("1 // c").is_err());
+        assert!(Json::parse("/* c */ 1").is_err());
+    }
+
+    #[test]
+    fn rejects_leading_zeros() {
+        assert_eq!(
+            err("01"),
+            JsonError {
+                offset: 1,
+                reason: "leading zero"
+            }
+        );
+        assert_eq!(err("-00").reason, "leading zero");
+        assert_eq!(Json::parse("0.5"), Ok(Json::Number(0.5)));
+    }
+
+    #[test]
+    fn rejects_malformed_numbers() {
+        for s in [
+            "-",
+            "1.",
+            ".5",
+            "1e",
+            "1e+",
+            "+1",
+            "0x10",
+            "NaN",
+            "Infinity",
+            "-Infinity",
+        ] {
+            assert!(Json::parse(s).is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn rejects_numbers_overflowing_f64() {
+        assert_eq!(
+            err("[1e400]"),
+            JsonError {
+                offset: 1,
+                reason: "number out of range"
+            }
+        );
+    }
+
+    #[test]
+    fn parses_big_integers_approximately() {
+        assert_eq!(
+            Json::parse("12345678901234567890").ok().and_then(|v| v.as_f64()),
+            Some(1.2345678901234567e19)
+        );
+    }
+
+    #[test]
+    fn reports_offset_of_unexpected_character() {
+        assert_eq!(
+            err(r#"{"a" 1}"#),
+            JsonError {
+                offset: 5,
+                reason: "expected ':'"
+            }
+        );
+        assert_eq!(
+            err("[1 2]"),
+            JsonError {
+                offset: 3,
+                reason: "expected ',' or ']'"
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_raw_control_characters_in_strings() {
+        assert_eq!(
+            err("\"a\nb\""),
+            JsonError {
+                offset: 2,
+                reason: "control character in string"
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_unterminated_string() {
+        assert_eq!(err("\"abc").reason, "unterminated string");
+    }
+
+    #[test]
+    fn decodes_simple_escapes() {
+        let v = Json::parse(r#""\"\\\/\b\f\n\r\t""#).expect("valid");
+        assert_eq!(v.as_str(), Some("\"\\/\u{8}\u{c}\n\r\t"));
+    }
+
+    #[test]
+    fn rejects_unknown_escape() {
+        assert_eq!(err(r#""\x""#).reason, "invalid escape");
+        assert_eq!(err(r#""\u12G4""#).reason, "invalid \\u escape");
+        assert_eq!(err(r#""\u12"#).reason, "invalid \\u escape");
+    }
+
+    #[test]
+    fn decodes_unicode_escapes_and_surrogate_pairs() {
+        let v = Json::parse(r#""\u00e9\u2713\ud83d\ude00""#).expect("valid");
+        assert_eq!(v.as_str(), Some("\u{e9}\u{2713}\u{1f600}"));
+    }
+
+    #[test]
+    fn rejects_lone_surrogates() {
+        assert_eq!(
+            err(r#""a\ud83d""#),
+            JsonError {
+                offset: 2,
+                reason: "lone surrogate"
+            }
+        );
+        assert_eq!(err(r#""\ude00""#).reason, "lone surrogate");
+        assert_eq!(err(r#""\ud83d\u0041""#).reason, "lone surrogate");
+    }
+
+    #[test]
+    fn keeps_raw_non_ascii_text() {
+        assert_eq!(
+            Json::parse("\"h\u{e9}\u{1f600}\"").ok(),
+            Some(Json::from("h\u{e9}\u{1f600}"))
+        );
+    }
+
+    #[test]
+    fn accepts_nesting_up_to_the_depth_limit() {
+        let s = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(Json::parse(&s).is_ok());
+    }
+
+    #[test]
+    fn rejects_nesting_beyond_the_depth_limit() {
+        let s = format!("{}{}", "[{\"a\":".repeat(40), "}]".repeat(40));
+        assert_eq!(err(&s).reason, "nesting too deep");
+        assert_eq!(err(&"[".repeat(100_000)).reason, "nesting too deep");
+    }
+
+    #[test]
+    fn duplicate_keys_last_wins() {
+        let v = Json::parse(r#"{"a":1,"b":2,"a":3}"#).expect("valid");
+        assert_eq!(v.get("a"), Some(&Json::Number(3.0)));
+    }
+
+    #[test]
+    fn accessors_reject_other_variants() {
+        let v = Json::Number(1.0);
+        assert_eq!(v.get("a"), None);
+        assert_eq!(v.as_str(), None);
+        assert_eq!(v.as_bool(), None);
+        assert_eq!(v.as_array(), None);
+        assert!(!v.is_object());
+        assert_eq!(Json::Bool(true).as_f64(), None);
+        assert_eq!(Json::Bool(true).as_bool(), Some(true));
+    }
+
+    #[test]
+    fn str_field_reads_string_members_only() {
+        let v = Json::parse(r#"{"a":"x","b":1}"#).expect("valid");
+        assert_eq!(v.str_field("a"), Some("x"));
+        assert_eq!(v.str_field("b"), None);
+        assert_eq!(v.str_field("c"), None);
+    }
+
+    #[test]
+    fn string_array_field_requires_all_strings() {
+        let v = Json::parse(r#"{"ok":["a","b"],"mixed":["a",1],"empty":[],"s":"a"}"#).expect("valid");
+        assert_eq!(v.string_array_field("ok"), Some(vec!["a".into(), "b".into()]));
+        assert_eq!(v.string_array_field("mixed"), None);
+        assert_eq!(v.string_array_field("empty"), Some(vec![]));
+        assert_eq!(v.string_array_field("s"), None);
+    }
+
+    #[test]
+    fn builds_objects_with_from_conversions() {
+        let v = Json::object(vec![
+            ("s", "x".into()),
+            ("o", String::from("y").into()),
+            ("b", true.into()),
+            ("f", 1.5.into()),
+            ("u", 7u64.into()),
+            ("a", vec!["p".to_string()].into()),
+            ("none", Option::<&str>::None.into()),
+            ("some", Some(2u64).into()),
+        ]);
+        assert_eq!(
+            v.to_string(),
+            r#"{"s":"x","o":"y","b":true,"f":1.5,"u":7,"a":["p"],"none":null,"some":2}"#
+        );
+    }
+
+    #[test]
+    fn serializes_escapes() {
+        let v = Json::from("\"\\\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{2028}\u{2029}/\u{e9}");
+        assert_eq!(v.to_string(), r#""\"\\\n\r\t\b\f\u0001\u001f\u2028\u2029/é""#);
+    }
+
+    #[test]
+    fn quote_escapes_log_injection() {
+        assert_eq!(quote("a\"\nb"), r#""a\"\nb""#);
+    }
+
+    #[test]
+    fn serializes_safe_integers_without_fraction() {
+        assert_eq!(Json::Number(42.0).to_string(), "42");
+        assert_eq!(Json::Number(-0.0).to_string(), "0");
+        assert_eq!(
+            Json::Number(9_007_199_254_740_992.0).to_string(),
+            "9007199254740992"
+        );
+    }
+
+    #[test]
+    fn serializes_other_numbers_in_shortest_form() {
+        assert_eq!(Json::Number(0.1).to_string(), "0.1");
+        assert_eq!(Json::Number(1e300).to_string(), "1e300");
+        assert_eq!(Json::Number(2.5e-8).to_string(), "2.5e-8");
+    }
+
+    #[test]
+    fn serializes_non_finite_numbers_as_null() {
+        assert_eq!(Json::Number(f64::NAN).to_string(), "null");
+        assert_eq!(Json::Number(f64::NEG_INFINITY).to_string(), "null");
+    }
+
+    fn arb_json() -> impl Strategy<Value = Json> {
+        let leaf = prop_oneof![
+            Just(Json::Null),
+            any::<bool>().prop_map(Json::Bool),
+            any::<f64>()
+                .prop_filter("finite", |n| n.is_finite())
+                .prop_map(Json::Number),
+            any::<i32>().prop_map(|n| Json::Number(f64::from(n))),
+            any::<String>().prop_map(Json::String),
+        ];
+        leaf.prop_recursive(6, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..8).prop_map(Json::Array),
+                proptest::collection::vec((any::<String>(), inner), 0..8).prop_map(Json::Object),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn round_trips_generated_trees(v in arb_json()) {
+            prop_assert_eq!(Json::parse(&v.to_string()), Ok(v));
+        }
+
+        #[test]
+        fn quote_round_trips(s in any::<String>()) {
+            prop_assert_eq!(Json::parse(&quote(&s)), Ok(Json::String(s)));
+        }
+
+        #[test]
+        fn parse_never_panics(s in any::<String>()) {
+            let _ = Json::parse(&s);
+        }
+
+        #[test]
+        fn parse_never_panics_on_json_like_input(s in r#"[\[\]{}":,0-9eE.+\-tfnul\\ ]{0,40}"#) {
+            let _ = Json::parse(&s);
+        }
+    }
+}

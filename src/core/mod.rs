@@ -1,0 +1,26 @@
+//! The protocol, sans-IO: pure Rust, no browser types, tested on the host.
+//!
+//! Pure steps (`challenge`, `discovery`, `registration`, `scope`, `pkce`,
+//! `authorize`, `callback`, `token`) take data and return data; `flow`
+//! sequences them over the one I/O seam in `io`.
+
+pub mod authorize;
+pub mod callback;
+pub mod challenge;
+pub mod discovery;
+pub mod encoding;
+pub mod error;
+pub mod flow;
+pub mod http;
+pub mod io;
+pub mod json;
+pub mod pkce;
+pub mod registration;
+pub mod scope;
+pub mod secret;
+pub mod store;
+pub mod token;
+pub mod url;
+
+#[cfg(test)]
+pub(crate) mod testing;

@@ -1,0 +1,165 @@
+//! Storage keys and typed records over the `Io` seam.
+//!
+//! Everything is keyed so that an authorization-server change can never reuse
+//! a client or a token (P-12): clients by issuer and redirect URI, tokens by
+//! issuer and server URL. Pending flows live in `sessionStorage` by `state`
+//! (P-16); step-up attempt counts too, so they survive the redirect (P-14).
+
+use crate::core::authorize::PendingRecord;
+use crate::core::discovery::Discovered;
+use crate::core::error::Result;
+use crate::core::io::{Area, Io};
+use crate::core::json::Json;
+use crate::core::registration::ClientInfo;
+use crate::core::token::TokenSet;
+
+pub const PREFIX: &str = "mcp-web-auth:";
+pub const PENDING_PREFIX: &str = "mcp-web-auth:pending:";
+
+pub fn pending_key(state: &str) -> String {
+    format!("{PENDING_PREFIX}{state}")
+}
+
+pub fn discovery_key(server_url: &str) -> String {
+    format!("{PREFIX}discovery:{server_url}")
+}
+
+pub fn client_key(issuer: &str, redirect_uri: &str) -> String {
+    format!("{PREFIX}client:{issuer} {redirect_uri}")
+}
+
+pub fn tokens_key(issuer: &str, server_url: &str) -> String {
+    format!("{PREFIX}tokens:{issuer} {server_url}")
+}
+
+/// Tokens a configuration-free callback page could not put in the app's own
+/// (memory or custom) storage wait here for the next `McpAuth`.
+pub fn handoff_key(server_url: &str) -> String {
+    format!("{PREFIX}handoff:{server_url}")
+}
+
+pub fn step_up_key(server_url: &str) -> String {
+    format!("{PREFIX}stepup:{server_url}")
+}
+
+/// A record that no longer parses is treated as absent, never as an error:
+/// a stale format must not lock the user out.
+fn load_json(io: &impl Io, area: Area, key: &str) -> Result<Option<Json>> {
+    Ok(io.load(area, key)?.and_then(|s| Json::parse(&s).ok()))
+}
+
+pub fn load_pending(io: &impl Io, state: &str) -> Result<Option<PendingRecord>> {
+    Ok(load_json(io, Area::Session, &pending_key(state))?.and_then(|j| PendingRecord::from_json(&j)))
+}
+
+pub fn load_all_pending(io: &impl Io) -> Result<Vec<PendingRecord>> {
+    let mut out = Vec::new();
+    for key in io.keys(Area::Session)? {
+        if let Some(state) = key.strip_prefix(PENDING_PREFIX) {
+            if let Some(r) = load_pending(io, state)? {
+                out.push(r);
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn save_pending(io: &impl Io, r: &PendingRecord) -> Result<()> {
+    io.store(Area::Session, &pending_key(&r.state), &r.to_json().to_string())
+}
+
+pub fn remove_pending(io: &impl Io, state: &str) -> Result<()> {
+    io.remove(Area::Session, &pending_key(state))
+}
+
+/// P-16: expired records are swept whenever a new flow starts.
+pub fn sweep_expired_pending(io: &impl Io, now_ms: u64) -> Result<()> {
+    for r in load_all_pending(io)? {
+        if r.is_expired(now_ms) {
+            remove_pending(io, &r.state)?;
+        }
+    }
+    Ok(())
+}
+
+pub fn load_discovery(io: &impl Io, server_url: &str) -> Result<Option<Discovered>> {
+    Ok(load_json(io, Area::Tokens, &discovery_key(server_url))?.and_then(|j| Discovered::from_json(&j)))
+}
+
+pub fn save_discovery(io: &impl Io, server_url: &str, d: &Discovered) -> Result<()> {
+    io.store(Area::Tokens, &discovery_key(server_url), &d.to_json().to_string())
+}
+
+pub fn load_client(io: &impl Io, issuer: &str, redirect_uri: &str) -> Result<Option<ClientInfo>> {
+    Ok(load_json(io, Area::Tokens, &client_key(issuer, redirect_uri))?
+        .and_then(|j| ClientInfo::from_json(&j))
+        .filter(|c| c.issuer == issuer))
+}
+
+pub fn save_client(io: &impl Io, c: &ClientInfo) -> Result<()> {
+    io.store(
+        Area::Tokens,
+        &client_key(&c.issuer, &c.redirect_uri),
+        &c.to_json().to_string(),
+    )
+}
+
+pub fn remove_client(io: &impl Io, issuer: &str, redirect_uri: &str) -> Result<()> {
+    io.remove(Area::Tokens, &client_key(issuer, redirect_uri))
+}
+
+/// Tokens for this server at this issuer; a pending hand-off from a
+/// configuration-free callback page is moved in first.
+pub fn load_tokens(io: &impl Io, issuer: &str, server_url: &str) -> Result<Option<TokenSet>> {
+    if let Some(j) = load_json(io, Area::Session, &handoff_key(server_url))? {
+        io.remove(Area::Session, &handoff_key(server_url))?;
+        if let Some(t) = TokenSet::from_json(&j) {
+            save_tokens_in(io, Area::Tokens, server_url, &t)?;
+        }
+    }
+    Ok(load_json(io, Area::Tokens, &tokens_key(issuer, server_url))?
+        .and_then(|j| TokenSet::from_json(&j))
+        .filter(|t| t.issuer == issuer))
+}
+
+pub fn save_tokens_in(io: &impl Io, area: Area, server_url: &str, t: &TokenSet) -> Result<()> {
+    io.store(area, &tokens_key(&t.issuer, server_url), &t.to_json().to_string())
+}
+
+pub fn save_handoff(io: &impl Io, server_url: &str, t: &TokenSet) -> Result<()> {
+    io.store(Area::Session, &handoff_key(server_url), &t.to_json().to_string())
+}
+
+pub fn remove_tokens(io: &impl Io, issuer: &str, server_url: &str) -> Result<()> {
+    io.remove(Area::Tokens, &tokens_key(issuer, server_url))
+}
+
+/// P-14: step-up attempts per scope set, for one server.
+pub fn step_up_attempts(io: &impl Io, server_url: &str, scope_key: &str) -> Result<u32> {
+    Ok(load_json(io, Area::Session, &step_up_key(server_url))?
+        .and_then(|j| j.get(scope_key).and_then(Json::as_f64))
+        .map(|n| n as u32)
+        .unwrap_or(0))
+}
+
+pub fn record_step_up_attempt(io: &impl Io, server_url: &str, scope_key: &str, count: u32) -> Result<()> {
+    let mut members: Vec<(String, Json)> = match load_json(io, Area::Session, &step_up_key(server_url))? {
+        Some(Json::Object(m)) => m,
+        _ => Vec::new(),
+    };
+    members.retain(|(k, _)| k != scope_key);
+    members.push((scope_key.to_string(), Json::from(count as u64)));
+    io.store(
+        Area::Session,
+        &step_up_key(server_url),
+        &Json::Object(members).to_string(),
+    )
+}
+
+/// A request that got through ends the step-up episode.
+pub fn clear_step_up(io: &impl Io, server_url: &str) -> Result<()> {
+    if io.load(Area::Session, &step_up_key(server_url))?.is_some() {
+        io.remove(Area::Session, &step_up_key(server_url))?;
+    }
+    Ok(())
+}
