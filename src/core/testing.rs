@@ -1,1 +1,227 @@
+//! Test doubles for the host tests: a recording `Io` with canned answers and
+//! a map for storage, a one-line executor, and a standard server fixture.
 
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use crate::core::discovery::{DiscoveryOptions, ServerUrl};
+use crate::core::error::{Error, Result};
+use crate::core::flow::{Config, StepUpPolicy};
+use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse};
+use crate::core::io::{Area, Io, Status};
+use crate::core::registration::ClientConfig;
+
+/// Runs a future that never waits on anything real (the fake `Io` answers at once).
+pub fn block_on<F: Future>(f: F) -> F::Output {
+    let mut f = pin!(f);
+    let mut cx = Context::from_waker(Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("future waited on something the fake Io does not provide"),
+    }
+}
+
+#[derive(Default)]
+pub struct FakeIo {
+    /// Queued answers per URL (method ignored); the last one repeats.
+    routes: RefCell<HashMap<String, VecDeque<FetchOutcome>>>,
+    pub requests: RefCell<Vec<HttpRequest>>,
+    /// How many `fetch_all` calls (round trips) were made.
+    pub round_trips: Cell<usize>,
+    pub storage: RefCell<HashMap<(Area, String), String>>,
+    pub now: Cell<u64>,
+    pub statuses: RefCell<Vec<Status>>,
+    pub locks_taken: Cell<usize>,
+    pub fail_storage: Cell<bool>,
+    pub random_byte: Cell<u8>,
+}
+
+impl FakeIo {
+    pub fn new() -> FakeIo {
+        let io = FakeIo::default();
+        io.now.set(1_700_000_000_000);
+        io.random_byte.set(7);
+        io
+    }
+
+    pub fn on(&self, url: &str, outcome: FetchOutcome) -> &Self {
+        self.routes.borrow_mut().entry(url.to_string()).or_default().push_back(outcome);
+        self
+    }
+
+    pub fn json(&self, url: &str, status: u16, body: &str) -> &Self {
+        self.on(url, FetchOutcome::Response(HttpResponse::new(status, body)))
+    }
+
+    /// Forget every queued answer for `url`.
+    pub fn clear_route(&self, url: &str) {
+        self.routes.borrow_mut().remove(url);
+    }
+
+    pub fn requests_to(&self, url: &str) -> Vec<HttpRequest> {
+        self.requests.borrow().iter().filter(|r| r.url == url).cloned().collect()
+    }
+
+    pub fn urls(&self) -> Vec<String> {
+        self.requests.borrow().iter().map(|r| r.url.clone()).collect()
+    }
+
+    pub fn get(&self, area: Area, key: &str) -> Option<String> {
+        self.storage.borrow().get(&(area, key.to_string())).cloned()
+    }
+
+    pub fn keys_with(&self, area: Area, prefix: &str) -> Vec<String> {
+        let mut k: Vec<String> = self
+            .storage
+            .borrow()
+            .keys()
+            .filter(|(a, k)| *a == area && k.starts_with(prefix))
+            .map(|(_, k)| k.clone())
+            .collect();
+        k.sort();
+        k
+    }
+
+    fn answer(&self, url: &str) -> FetchOutcome {
+        let mut routes = self.routes.borrow_mut();
+        match routes.get_mut(url) {
+            Some(q) if q.len() > 1 => q.pop_front().unwrap_or(FetchOutcome::NetworkError),
+            Some(q) => q.front().cloned().unwrap_or(FetchOutcome::NetworkError),
+            None => FetchOutcome::Response(HttpResponse::new(404, "not found")),
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.fail_storage.get() {
+            Err(Error::Storage { what: "SecurityError: storage is disabled".into() })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Io for FakeIo {
+    type Lock = ();
+
+    async fn fetch_all(&self, requests: Vec<HttpRequest>) -> Vec<FetchOutcome> {
+        self.round_trips.set(self.round_trips.get() + 1);
+        requests
+            .into_iter()
+            .map(|r| {
+                let a = self.answer(&r.url);
+                self.requests.borrow_mut().push(r);
+                a
+            })
+            .collect()
+    }
+
+    fn load(&self, area: Area, key: &str) -> Result<Option<String>> {
+        self.check()?;
+        Ok(self.get(area, key))
+    }
+
+    fn store(&self, area: Area, key: &str, value: &str) -> Result<()> {
+        self.check()?;
+        self.storage.borrow_mut().insert((area, key.to_string()), value.to_string());
+        Ok(())
+    }
+
+    fn remove(&self, area: Area, key: &str) -> Result<()> {
+        self.check()?;
+        self.storage.borrow_mut().remove(&(area, key.to_string()));
+        Ok(())
+    }
+
+    fn keys(&self, area: Area) -> Result<Vec<String>> {
+        self.check()?;
+        Ok(self.keys_with(area, ""))
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.now.get()
+    }
+
+    fn random(&self, buf: &mut [u8]) -> Result<()> {
+        // Distinct per call, so two flows get two states.
+        let b = self.random_byte.get();
+        self.random_byte.set(b.wrapping_add(1));
+        buf.iter_mut().enumerate().for_each(|(i, x)| *x = b.wrapping_add(i as u8));
+        Ok(())
+    }
+
+    fn status(&self, status: Status) {
+        self.statuses.borrow_mut().push(status);
+    }
+
+    async fn lock(&self, _name: &str) -> Result<()> {
+        self.locks_taken.set(self.locks_taken.get() + 1);
+        Ok(())
+    }
+}
+
+pub const SERVER: &str = "https://mcp.example.com/mcp";
+pub const PRM_URL: &str = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp";
+pub const ISSUER: &str = "https://as.example.com";
+pub const AS_META_URL: &str = "https://as.example.com/.well-known/oauth-authorization-server";
+pub const TOKEN_URL: &str = "https://as.example.com/token";
+pub const REGISTER_URL: &str = "https://as.example.com/register";
+pub const REDIRECT: &str = "https://app.example.com/callback";
+
+pub fn prm_json() -> String {
+    format!(
+        r#"{{"resource":"{SERVER}","authorization_servers":["{ISSUER}"],"scopes_supported":["mcp:read","mcp:write"]}}"#
+    )
+}
+
+pub fn as_json() -> String {
+    format!(
+        r#"{{"issuer":"{ISSUER}","authorization_endpoint":"{ISSUER}/authorize","token_endpoint":"{TOKEN_URL}",
+        "registration_endpoint":"{REGISTER_URL}","revocation_endpoint":"{ISSUER}/revoke",
+        "scopes_supported":["openid","offline_access","mcp:read","mcp:write"],
+        "code_challenge_methods_supported":["S256"],
+        "authorization_response_iss_parameter_supported":true}}"#
+    )
+}
+
+pub fn registration_json(scope: &str) -> String {
+    format!(r#"{{"client_id":"dyn-client-1","token_endpoint_auth_method":"none","scope":"{scope}"}}"#)
+}
+
+pub fn token_json(access: &str, refresh: Option<&str>, scope: Option<&str>) -> String {
+    let mut s = format!(r#"{{"access_token":"{access}","token_type":"Bearer","expires_in":3600"#);
+    if let Some(r) = refresh {
+        s.push_str(&format!(r#","refresh_token":"{r}""#));
+    }
+    if let Some(sc) = scope {
+        s.push_str(&format!(r#","scope":"{sc}""#));
+    }
+    s.push('}');
+    s
+}
+
+/// A fake with the standard PRM, AS metadata and a DCR answer queued.
+pub fn standard_io() -> FakeIo {
+    let io = FakeIo::new();
+    io.json(PRM_URL, 200, &prm_json());
+    io.json(AS_META_URL, 200, &as_json());
+    io.json(REGISTER_URL, 201, &registration_json("mcp:read mcp:write offline_access"));
+    io
+}
+
+pub fn config() -> Config {
+    Config {
+        server: ServerUrl::parse(SERVER).expect("test server URL"),
+        client: ClientConfig {
+            redirect_uri: REDIRECT.into(),
+            client_name: Some("Test app".into()),
+            ..ClientConfig::default()
+        },
+        app_scope: Vec::new(),
+        discovery: DiscoveryOptions::default(),
+        token_storage: "session".into(),
+        step_up: StepUpPolicy::default(),
+    }
+}
