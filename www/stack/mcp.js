@@ -1,0 +1,112 @@
+// A real MCP resource server (MCP TypeScript SDK, streamable HTTP, stateless)
+// that accepts the authorization server's JWT access tokens, publishes RFC 9728
+// protected resource metadata and answers 401 / 403 challenges as the MCP
+// authorization spec describes (including scope step-up for `write_note`).
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { z } from 'zod';
+import { listen, close, allowOrigin } from './util.js';
+
+const SCOPES = ['mcp:read', 'mcp:write'];
+
+export async function startMcpServer({ port = 0, host = '127.0.0.1', issuer, corsOrigins = [] } = {}) {
+  if (!issuer) throw new Error('startMcpServer: issuer is required');
+  // The AS runs already: take its jwks_uri from its metadata rather than guessing.
+  const asMeta = await (await fetch(`${issuer}/.well-known/oauth-authorization-server`)).json();
+  const jwks = createRemoteJWKSet(new URL(asMeta.jwks_uri));
+
+  // Adds the SDK's DNS-rebinding protection (Host must be 127.0.0.1/localhost) and JSON parsing.
+  const app = createMcpExpressApp({ host });
+  app.disable('x-powered-by');
+  const server = app.listen(port, host);
+  await new Promise((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  const url = `http://127.0.0.1:${server.address().port}/mcp`;
+  const prmUrl = `http://127.0.0.1:${server.address().port}/.well-known/oauth-protected-resource/mcp`;
+  const notes = [];
+
+  app.use((req, res, next) => {
+    const origin = req.get('Origin');
+    if (!allowOrigin(corsOrigins, origin)) return next();
+    res.vary('Origin');
+    res.set('Access-Control-Allow-Origin', corsOrigins.includes('*') ? '*' : origin);
+    // Without this, cross-origin JavaScript cannot read the challenge (PROTOCOL P-2).
+    res.set('Access-Control-Expose-Headers', 'WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version');
+    if (req.method !== 'OPTIONS') return next();
+    res.set('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
+    res.set('Access-Control-Allow-Headers', 'Authorization, Content-Type, MCP-Protocol-Version, Mcp-Session-Id, Accept, Last-Event-ID');
+    res.set('Access-Control-Max-Age', '600');
+    return res.status(204).end();
+  });
+
+  // RFC 9728: `resource` is the server URL exactly (no trailing slash).
+  app.get('/.well-known/oauth-protected-resource/mcp', (req, res) => {
+    res.json({
+      resource: url,
+      authorization_servers: [issuer],
+      scopes_supported: SCOPES,
+      bearer_methods_supported: ['header'],
+      resource_name: 'mcp-web-auth test server',
+    });
+  });
+
+  // Our own bearer check rather than the SDK's requireBearerAuth: that one sends
+  // error="invalid_token" even when no token was sent (RFC 6750 §3.1 says no
+  // error code then) and cannot ask for a scope that depends on the tool called.
+  // Parameter order as in the MCP spec's examples (any order is valid).
+  const challenge = (res, status, { error, scope, error_description }) => {
+    const params = error
+      ? { error, scope, resource_metadata: prmUrl, error_description }
+      : { resource_metadata: prmUrl, scope };
+    const parts = Object.entries(params).map(([k, v]) => `${k}="${v}"`);
+    res.set('WWW-Authenticate', `Bearer ${parts.join(', ')}`);
+    res.status(status).json({ error: error ?? 'unauthorized', error_description });
+  };
+
+  app.all('/mcp', async (req, res) => {
+    const [scheme, token] = (req.get('Authorization') ?? '').split(' ');
+    if (!/^bearer$/i.test(scheme) || !token) return challenge(res, 401, { scope: 'mcp:read' });
+    let claims;
+    try {
+      ({ payload: claims } = await jwtVerify(token, jwks, {
+        issuer, audience: url, typ: 'at+jwt', algorithms: ['ES256'],
+      }));
+    } catch (e) {
+      return challenge(res, 401, { error: 'invalid_token', error_description: e.code === 'ERR_JWT_EXPIRED' ? 'token expired' : 'token invalid', scope: 'mcp:read' });
+    }
+    const granted = String(claims.scope ?? '').split(' ');
+    // Peek at the JSON-RPC body: write_note needs mcp:write (SEP-2350 step-up).
+    const writes = [req.body ?? []].flat().some((m) => m?.method === 'tools/call' && m.params?.name === 'write_note');
+    const required = writes ? SCOPES : ['mcp:read'];
+    if (!required.every((s) => granted.includes(s))) {
+      return challenge(res, 403, { error: 'insufficient_scope', scope: required.join(' '), error_description: 'this call needs a wider scope' });
+    }
+    req.auth = { token, clientId: claims.client_id, scopes: granted, expiresAt: claims.exp, resource: new URL(url) };
+
+    // Stateless: a fresh server and transport per request.
+    const mcp = newMcpServer(notes);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on('close', () => { transport.close(); mcp.close(); });
+    await mcp.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  });
+
+  return { url, prmUrl, stop: () => close(server) };
+}
+
+function newMcpServer(notes) {
+  const mcp = new McpServer({ name: 'mcp-web-auth-test', version: '0.0.0' });
+  mcp.registerTool('echo', {
+    description: 'Echo the text back (needs mcp:read)',
+    inputSchema: { text: z.string() },
+  }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
+  mcp.registerTool('write_note', {
+    description: 'Store a note (needs mcp:write)',
+    inputSchema: { text: z.string() },
+  }, async ({ text }, extra) => {
+    notes.push({ text, by: extra.authInfo?.clientId });
+    return { content: [{ type: 'text', text: `saved note #${notes.length}` }] };
+  });
+  return mcp;
+}
