@@ -1,1 +1,109 @@
-//! Browser adapters (wasm only).
+//! Browser adapters (wasm only): the `Io` the core flows run over.
+//!
+//! Everything is reached through the global object, never `window()`, so the
+//! package runs in pages, Web Workers and Node ≥ 20 alike.
+
+pub mod fetch;
+pub mod lock;
+pub mod storage;
+
+use js_sys::{Function, Reflect};
+use wasm_bindgen::JsValue;
+
+use crate::core::error::{Error, Result};
+use crate::core::http::{FetchOutcome, HttpRequest};
+use crate::core::io::{Area, Io, Status};
+use fetch::Fetcher;
+use storage::Store;
+
+/// The `Io` of one `McpAuth` (or of a configuration-free `finishAuth`).
+#[derive(Clone)]
+pub struct WebIo {
+    pub fetcher: Fetcher,
+    pub session: Store,
+    pub local: Store,
+    pub tokens: Store,
+    pub on_status: Option<Function>,
+    pub server_url: String,
+}
+
+impl WebIo {
+    fn store(&self, area: Area) -> &Store {
+        match area {
+            Area::Session => &self.session,
+            Area::Local => &self.local,
+            Area::Tokens => &self.tokens,
+        }
+    }
+
+    /// Calls `onStatus({ type, serverUrl, ...extra })`; a throwing handler is ignored.
+    pub fn emit(&self, kind: &str, extra: Option<(&str, &JsValue)>) {
+        if let Some(f) = &self.on_status {
+            let ev = js_sys::Object::new();
+            let _ = Reflect::set(&ev, &"type".into(), &kind.into());
+            let _ = Reflect::set(&ev, &"serverUrl".into(), &self.server_url.as_str().into());
+            if let Some((k, v)) = extra {
+                let _ = Reflect::set(&ev, &k.into(), v);
+            }
+            let _ = f.call1(&JsValue::UNDEFINED, &ev);
+        }
+    }
+}
+
+/// `globalThis.crypto.getRandomValues` (pages, workers, Node ≥ 20).
+pub fn random_bytes(buf: &mut [u8]) -> Result<()> {
+    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).unwrap_or(JsValue::UNDEFINED);
+    let f: Function = Reflect::get(&crypto, &"getRandomValues".into())
+        .ok()
+        .and_then(|f| wasm_bindgen::JsCast::dyn_into(f).ok())
+        .ok_or_else(|| Error::config("crypto.getRandomValues is not available"))?;
+    let arr = js_sys::Uint8Array::new_with_length(buf.len() as u32);
+    f.call1(&crypto, &arr)
+        .map_err(|_| Error::config("crypto.getRandomValues failed"))?;
+    arr.copy_to(buf);
+    Ok(())
+}
+
+pub fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+impl Io for WebIo {
+    type Lock = lock::WebLock;
+
+    async fn fetch_all(&self, requests: Vec<HttpRequest>) -> Vec<FetchOutcome> {
+        self.fetcher.all(requests).await
+    }
+
+    fn load(&self, area: Area, key: &str) -> Result<Option<String>> {
+        self.store(area).get(key)
+    }
+
+    fn store(&self, area: Area, key: &str, value: &str) -> Result<()> {
+        self.store(area).set(key, value)
+    }
+
+    fn remove(&self, area: Area, key: &str) -> Result<()> {
+        self.store(area).remove(key)
+    }
+
+    fn keys(&self, area: Area) -> Result<Vec<String>> {
+        self.store(area).keys()
+    }
+
+    fn now_ms(&self) -> u64 {
+        now_ms()
+    }
+
+    fn random(&self, buf: &mut [u8]) -> Result<()> {
+        random_bytes(buf)
+    }
+
+    fn status(&self, status: Status) {
+        self.emit(status.as_str(), None);
+    }
+
+    async fn lock(&self, name: &str) -> Result<lock::WebLock> {
+        lock::acquire(name).await
+    }
+}

@@ -1,0 +1,54 @@
+// Error classes of mcp-web-auth (PROTOCOL.md P-28): real Error subclasses, so
+// `instanceof` works, with a stable `code` and typed fields. The wasm module
+// creates them through `__mcpWebAuthError`; the package entry re-exports the
+// classes from this same module instance.
+
+export class McpAuthError extends Error {
+  constructor(message, code, fields) {
+    super(message);
+    this.code = code;
+    if (fields) Object.assign(this, fields);
+  }
+}
+McpAuthError.prototype.name = 'McpAuthError';
+
+export class IssuerMismatchError extends McpAuthError {}
+IssuerMismatchError.prototype.name = 'IssuerMismatchError';
+
+export class InsufficientScopeError extends McpAuthError {}
+InsufficientScopeError.prototype.name = 'InsufficientScopeError';
+
+export class OAuthError extends McpAuthError {}
+OAuthError.prototype.name = 'OAuthError';
+
+export class AuthorizationServerMismatchError extends McpAuthError {}
+AuthorizationServerMismatchError.prototype.name = 'AuthorizationServerMismatchError';
+
+export class RegistrationRejectedError extends McpAuthError {}
+RegistrationRejectedError.prototype.name = 'RegistrationRejectedError';
+
+export class InsecureEndpointError extends McpAuthError {}
+InsecureEndpointError.prototype.name = 'InsecureEndpointError';
+
+export class DiscoveryError extends McpAuthError {}
+DiscoveryError.prototype.name = 'DiscoveryError';
+
+export class AuthorizationRedirectError extends McpAuthError {}
+AuthorizationRedirectError.prototype.name = 'AuthorizationRedirectError';
+
+const classes = {
+  McpAuthError,
+  IssuerMismatchError,
+  InsufficientScopeError,
+  OAuthError,
+  AuthorizationServerMismatchError,
+  RegistrationRejectedError,
+  InsecureEndpointError,
+  DiscoveryError,
+  AuthorizationRedirectError,
+};
+
+export function __mcpWebAuthError(className, message, code, fields) {
+  const C = classes[className] || McpAuthError;
+  return new C(message, code, fields);
+}

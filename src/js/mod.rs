@@ -1,0 +1,297 @@
+//! The JavaScript API: `McpAuth`, the module-level `finishAuth`, and the
+//! error classes (re-exported by the package entry). Only translation between
+//! JS values and the core's flows happens here.
+
+mod errors;
+mod options;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::core::callback::CallbackParams;
+use crate::core::error::Error;
+use crate::core::flow::{self, Authorization, AuthorizeRequest, CallbackInput, Config, FetchEnd, TokenTarget};
+use crate::core::io::ResourceAnswer;
+use crate::core::scope;
+use crate::core::secret::Secret;
+use crate::web::fetch::Fetcher;
+use crate::web::storage::Store;
+use crate::web::WebIo;
+
+struct Inner {
+    config: Config,
+    io: WebIo,
+    on_redirect: Option<Function>,
+}
+
+/// An OAuth client for one MCP server.
+#[wasm_bindgen]
+pub struct McpAuth {
+    inner: Rc<Inner>,
+}
+
+fn js_err(io: Option<&WebIo>, e: Error) -> JsValue {
+    let v = errors::to_js(&e);
+    if let (Some(io), false) = (io, matches!(e, Error::RedirectStarted)) {
+        io.emit("error", Some(("error", &v)));
+    }
+    v
+}
+
+fn set(o: &Object, k: &str, v: JsValue) {
+    let _ = Reflect::set(o, &k.into(), &v);
+}
+
+fn global_get(path: &[&str]) -> JsValue {
+    path.iter().fold(js_sys::global().into(), |o: JsValue, k| {
+        Reflect::get(&o, &(*k).into()).unwrap_or(JsValue::UNDEFINED)
+    })
+}
+
+fn current_href() -> String {
+    global_get(&["location", "href"]).as_string().unwrap_or_default()
+}
+
+/// `onRedirect(url)` (awaited when it returns a promise), else `location.assign(url)`.
+async fn redirect(on_redirect: Option<&Function>, url: &str) -> Result<(), Error> {
+    let result = match on_redirect {
+        Some(f) => f.call1(&JsValue::UNDEFINED, &url.into()),
+        None => {
+            let location = global_get(&["location"]);
+            let assign = Reflect::get(&location, &"assign".into())
+                .ok()
+                .and_then(|f| f.dyn_into::<Function>().ok())
+                .ok_or_else(|| Error::config("no location to redirect; pass the onRedirect option"))?;
+            assign.call1(&location, &url.into())
+        }
+    };
+    let v = result.map_err(|_| Error::config("onRedirect threw"))?;
+    if v.has_type::<Promise>() {
+        wasm_bindgen_futures::JsFuture::from(Promise::from(v))
+            .await
+            .map_err(|_| Error::config("onRedirect rejected"))?;
+    }
+    Ok(())
+}
+
+/// P-18: `URLSearchParams` (or any iterable of pairs) or a code string.
+fn callback_input(params: &JsValue, iss: Option<String>) -> Result<CallbackInput, Error> {
+    if let Some(code) = params.as_string() {
+        return Ok(CallbackInput::Code { code, iss });
+    }
+    let iter = js_sys::try_iter(params)
+        .ok()
+        .flatten()
+        .ok_or_else(|| Error::config("finishAuth takes URLSearchParams or a code string"))?;
+    let mut pairs = Vec::new();
+    for entry in iter {
+        let entry = entry.map_err(|_| Error::config("finishAuth: unreadable parameters"))?;
+        let k = Reflect::get_u32(&entry, 0).ok().and_then(|v| v.as_string());
+        let v = Reflect::get_u32(&entry, 1).ok().and_then(|v| v.as_string());
+        if let (Some(k), Some(v)) = (k, v) {
+            pairs.push((k, v));
+        }
+    }
+    Ok(CallbackInput::Query(CallbackParams(pairs)))
+}
+
+fn finished_to_js(f: &flow::Finished) -> JsValue {
+    let o = Object::new();
+    set(&o, "serverUrl", f.server_url.as_str().into());
+    set(&o, "returnTo", f.return_to.as_str().into());
+    set(&o, "scope", scope::join(&f.scope).into());
+    o.into()
+}
+
+#[wasm_bindgen]
+impl McpAuth {
+    /// Creates a client for `options.serverUrl`. Throws `McpAuthError`
+    /// (`invalid_config`) or `InsecureEndpointError` on bad options.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<McpAuth, JsValue> {
+        let p = options::parse(&options).map_err(|e| js_err(None, e))?;
+        Ok(McpAuth { inner: Rc::new(Inner { config: p.config, io: p.io, on_redirect: p.on_redirect }) })
+    }
+
+    /// The MCP server URL this client authorizes for.
+    #[wasm_bindgen(getter, js_name = serverUrl)]
+    pub fn server_url(&self) -> String {
+        self.inner.config.server_url().to_string()
+    }
+
+    /// Like `fetch`, with `Authorization: Bearer` attached for the server's
+    /// origin only. On 401 it refreshes or starts authorization (then rejects
+    /// with `AuthorizationRedirectError` after `onRedirect`); on 403
+    /// `insufficient_scope` it steps up or throws `InsufficientScopeError`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Response>")]
+    pub fn fetch(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RequestInfo | URL")] input: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RequestInit")] init: JsValue,
+    ) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move { authenticated_fetch(inner, input, init).await })
+    }
+
+    /// Starts or confirms authorization without a resource request. Resolves
+    /// to `'AUTHORIZED'` when usable tokens exist, else `'REDIRECT'` once the
+    /// redirect has been handed to `onRedirect`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<'AUTHORIZED' | 'REDIRECT'>")]
+    pub fn authorize(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ scope?: string; returnTo?: string }")] options: JsValue,
+    ) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let scope = Reflect::get(&options, &"scope".into()).ok().and_then(|s| s.as_string());
+            let return_to = Reflect::get(&options, &"returnTo".into())
+                .ok()
+                .and_then(|s| s.as_string())
+                .unwrap_or_else(current_href);
+            let req = AuthorizeRequest {
+                challenge: None,
+                scope: scope.map(|s| scope::split(&s)),
+                return_to,
+                force: false,
+            };
+            let io = &inner.io;
+            match flow::authorize(io, &inner.config, &req).await.map_err(|e| js_err(Some(io), e))? {
+                Authorization::Authorized(_) => Ok("AUTHORIZED".into()),
+                Authorization::Redirect(url) => {
+                    redirect(inner.on_redirect.as_ref(), &url).await.map_err(|e| js_err(Some(io), e))?;
+                    Ok("REDIRECT".into())
+                }
+            }
+        })
+    }
+
+    /// Completes authorization on the redirect page; resolves to
+    /// `{ serverUrl, returnTo, scope }`. Throws `IssuerMismatchError` when the
+    /// RFC 9207 `iss` check fails (the pending flow survives), `OAuthError`
+    /// when the server returned an error.
+    #[wasm_bindgen(js_name = finishAuth, unchecked_return_type = "Promise<{ serverUrl: string; returnTo: string; scope: string }>")]
+    pub fn finish_auth(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "URLSearchParams | string")] params: JsValue,
+        iss: Option<String>,
+    ) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let io = &inner.io;
+            let input = callback_input(&params, iss).map_err(|e| js_err(Some(io), e))?;
+            let server = Some(inner.config.server_url());
+            let f = flow::finish(io, &input, server, TokenTarget::Instance)
+                .await
+                .map_err(|e| js_err(Some(io), e))?;
+            Ok(finished_to_js(&f))
+        })
+    }
+
+    /// For display: `{ scope, expiresAt, hasRefreshToken }` or `null`. Never the tokens themselves.
+    #[wasm_bindgen(unchecked_return_type = "{ scope: string; expiresAt: number | null; hasRefreshToken: boolean } | null")]
+    pub fn tokens(&self) -> Result<JsValue, JsValue> {
+        let io = &self.inner.io;
+        let t = flow::current_tokens(io, &self.inner.config).map_err(|e| js_err(Some(io), e))?;
+        Ok(match t {
+            None => JsValue::NULL,
+            Some(t) => {
+                let o = Object::new();
+                set(&o, "scope", scope::join(&t.scope).into());
+                set(&o, "expiresAt", t.expires_at_ms.map(|v| JsValue::from(v as f64)).unwrap_or(JsValue::NULL));
+                set(&o, "hasRefreshToken", t.refresh_token.is_some().into());
+                o.into()
+            }
+        })
+    }
+
+    /// Forgets this server's tokens, revoking them where the server supports RFC 7009.
+    #[wasm_bindgen(js_name = signOut, unchecked_return_type = "Promise<void>")]
+    pub fn sign_out(&self) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let io = &inner.io;
+            flow::sign_out(io, &inner.config).await.map_err(|e| js_err(Some(io), e))?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+}
+
+/// The resource request, kept as a JS `Request` so bodies, streams and
+/// signals behave as with plain `fetch`; cloned per attempt because a body
+/// can be read once.
+async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
+    let ctor: Function = global_get(&["Request"]).dyn_into().map_err(|_| JsValue::from("no Request"))?;
+    let args = js_sys::Array::of2(&input, &init);
+    let base = Reflect::construct(&ctor, &args)?;
+    let url = Reflect::get(&base, &"url".into())?.as_string().unwrap_or_default();
+    let last: Rc<RefCell<Option<JsValue>>> = Rc::default();
+    let raw_error: Rc<RefCell<Option<JsValue>>> = Rc::default();
+    let fetcher: Fetcher = inner.io.fetcher.clone();
+    let send = |token: Option<Secret>| {
+        let (base, last, raw_error, fetcher) = (base.clone(), last.clone(), raw_error.clone(), fetcher.clone());
+        async move {
+            let net = |e: JsValue| {
+                *raw_error.borrow_mut() = Some(e);
+                Error::Network { what: "resource request failed".into() }
+            };
+            let clone: Function = Reflect::get(&base, &"clone".into()).and_then(|f| f.dyn_into()).map_err(net)?;
+            let req = clone.call0(&base).map_err(net)?;
+            if let Some(t) = token {
+                let headers = Reflect::get(&req, &"headers".into()).map_err(net)?;
+                let set: Function = Reflect::get(&headers, &"set".into()).and_then(|f| f.dyn_into()).map_err(net)?;
+                set.call2(&headers, &"Authorization".into(), &format!("Bearer {}", t.expose()).into())
+                    .map_err(net)?;
+            }
+            let resp = fetcher.call(&req, &JsValue::UNDEFINED).await.map_err(net)?;
+            let status = Reflect::get(&resp, &"status".into()).ok().and_then(|s| s.as_f64()).unwrap_or(0.0) as u16;
+            let headers = Reflect::get(&resp, &"headers".into()).unwrap_or(JsValue::UNDEFINED);
+            let www_authenticate = Reflect::get(&headers, &"get".into())
+                .ok()
+                .and_then(|f| f.dyn_into::<Function>().ok())
+                .and_then(|f| f.call1(&headers, &"WWW-Authenticate".into()).ok())
+                .and_then(|v| v.as_string());
+            *last.borrow_mut() = Some(resp);
+            Ok(ResourceAnswer { status, www_authenticate })
+        }
+    };
+    let io = &inner.io;
+    match flow::fetch(io, &inner.config, &url, &current_href(), send).await {
+        Ok(FetchEnd::Response) => Ok(last.borrow_mut().take().unwrap_or(JsValue::UNDEFINED)),
+        Ok(FetchEnd::Redirect(to)) => {
+            redirect(inner.on_redirect.as_ref(), &to).await.map_err(|e| js_err(Some(io), e))?;
+            Err(js_err(Some(io), Error::RedirectStarted))
+        }
+        Err(Error::Network { .. }) if raw_error.borrow().is_some() => {
+            Err(raw_error.borrow_mut().take().unwrap_or(JsValue::UNDEFINED))
+        }
+        Err(e) => Err(js_err(Some(io), e)),
+    }
+}
+
+/// Completes authorization on a callback page with no configuration: the
+/// pending flow is found by `state` (or, for a bare code, by being the only
+/// one). Tokens go where the app's `tokenStorage` said (`session`, `local`),
+/// or wait in `sessionStorage` for the next `McpAuth` (memory, custom).
+#[wasm_bindgen(js_name = finishAuth, unchecked_return_type = "Promise<{ serverUrl: string; returnTo: string; scope: string }>")]
+pub fn finish_auth(
+    #[wasm_bindgen(unchecked_param_type = "URLSearchParams | string")] params: JsValue,
+    iss: Option<String>,
+) -> Promise {
+    future_to_promise(async move {
+        let io = WebIo {
+            fetcher: Fetcher::new(None, options::DEFAULT_TIMEOUT_MS).map_err(|e| js_err(None, e))?,
+            session: Store::global("sessionStorage"),
+            local: Store::global("localStorage"),
+            tokens: Store::memory(),
+            on_status: None,
+            server_url: String::new(),
+        };
+        let input = callback_input(&params, iss).map_err(|e| js_err(None, e))?;
+        let f = flow::finish(&io, &input, None, TokenTarget::FromRecord).await.map_err(|e| js_err(None, e))?;
+        Ok(finished_to_js(&f))
+    })
+}

@@ -1,0 +1,114 @@
+//! Reads the `McpAuth` options object into the core's `Config` and the web
+//! adapters. Only translation: every rule lives in the core.
+
+use js_sys::{Function, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::core::discovery::{DiscoveryOptions, ServerUrl};
+use crate::core::error::{Error, Result};
+use crate::core::flow::{Config, StepUpPolicy};
+use crate::core::registration::{check_redirect_uri, ClientConfig};
+use crate::core::scope;
+use crate::web::fetch::Fetcher;
+use crate::web::storage::Store;
+use crate::web::WebIo;
+
+pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
+
+fn get(o: &JsValue, key: &str) -> JsValue {
+    Reflect::get(o, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn string(o: &JsValue, key: &str) -> Result<Option<String>> {
+    let v = get(o, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_string().map(Some).ok_or_else(|| Error::config(format!("{key} must be a string")))
+}
+
+fn required(o: &JsValue, key: &str) -> Result<String> {
+    string(o, key)?.ok_or_else(|| Error::config(format!("{key} is required")))
+}
+
+fn function(o: &JsValue, key: &str) -> Result<Option<Function>> {
+    let v = get(o, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.dyn_into::<Function>().map(Some).map_err(|_| Error::config(format!("{key} must be a function")))
+}
+
+fn number(o: &JsValue, key: &str, default: f64) -> Result<f64> {
+    let v = get(o, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(default);
+    }
+    v.as_f64()
+        .filter(|n| n.is_finite() && *n >= 0.0)
+        .ok_or_else(|| Error::config(format!("{key} must be a non-negative number")))
+}
+
+/// Everything one `McpAuth` holds.
+pub struct Parsed {
+    pub config: Config,
+    pub io: WebIo,
+    pub on_redirect: Option<Function>,
+}
+
+fn token_store(v: &JsValue) -> Result<(Store, String)> {
+    match v.as_string().as_deref() {
+        None if v.is_undefined() || v.is_null() => Ok((Store::global("sessionStorage"), "session".into())),
+        Some("session") => Ok((Store::global("sessionStorage"), "session".into())),
+        Some("local") => Ok((Store::global("localStorage"), "local".into())),
+        Some("memory") => Ok((Store::memory(), "memory".into())),
+        Some(other) => Err(Error::config(format!(
+            "tokenStorage must be 'session', 'local', 'memory' or a Storage-like object, not {}",
+            crate::core::json::quote(other)
+        ))),
+        None => Ok((Store::custom(v.clone())?, "custom".into())),
+    }
+}
+
+pub fn parse(o: &JsValue) -> Result<Parsed> {
+    if !o.is_object() {
+        return Err(Error::config("options must be an object"));
+    }
+    let server = ServerUrl::parse(&required(o, "serverUrl")?)?;
+    let redirect_uri = required(o, "redirectUri")?;
+    check_redirect_uri(&redirect_uri)?;
+    let throw = match string(o, "onInsufficientScope")?.as_deref() {
+        None | Some("reauthorize") => false,
+        Some("throw") => true,
+        Some(_) => return Err(Error::config("onInsufficientScope must be 'reauthorize' or 'throw'")),
+    };
+    let (tokens, token_storage) = token_store(&get(o, "tokenStorage"))?;
+    let timeout_ms = number(o, "timeoutMs", DEFAULT_TIMEOUT_MS as f64)? as u32;
+    let config = Config {
+        server: server.clone(),
+        client: ClientConfig {
+            redirect_uri,
+            client_name: string(o, "clientName")?,
+            client_uri: string(o, "clientUri")?,
+            logo_uri: string(o, "logoUri")?,
+            client_id: string(o, "clientId")?,
+            client_secret: string(o, "clientSecret")?,
+            client_metadata_url: string(o, "clientMetadataUrl")?,
+        },
+        app_scope: scope::split(&string(o, "scope")?.unwrap_or_default()),
+        discovery: DiscoveryOptions {
+            allow_missing_pkce_metadata: get(o, "allowMissingPkceMetadata").as_bool().unwrap_or(false),
+        },
+        token_storage,
+        step_up: StepUpPolicy { throw, max_retries: number(o, "maxStepUpRetries", 1.0)? as u32 },
+    };
+    let io = WebIo {
+        fetcher: Fetcher::new(function(o, "fetch")?, timeout_ms)?,
+        session: Store::global("sessionStorage"),
+        local: Store::global("localStorage"),
+        tokens,
+        on_status: function(o, "onStatus")?,
+        server_url: server.as_written,
+    };
+    Ok(Parsed { config, io, on_redirect: function(o, "onRedirect")? })
+}
