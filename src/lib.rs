@@ -15,7 +15,8 @@
 pub mod core;
 
 #[cfg(target_arch = "wasm32")]
-mod web;
+#[doc(hidden)]
+pub mod web;
 
 #[cfg(target_arch = "wasm32")]
-mod js;
+pub mod js;

@@ -145,6 +145,6 @@ pub fn authorization_request(
     (url, record)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 #[path = "authorize_tests.rs"]
 mod tests;

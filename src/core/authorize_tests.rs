@@ -1,1 +1,382 @@
+use super::*;
+use crate::core::discovery::AsMetadata;
+use crate::core::encoding::form_urldecode;
+use crate::core::registration::ClientSource;
 
+const AUTHZ: &str = "https://as.example.com/authorize";
+const NOW: u64 = 1_700_000_000_000;
+
+/// Bytes 0..64: the verifier comes from 0..32, the state from 32..64.
+fn counting_random() -> [u8; pkce::RANDOM_BYTES] {
+    let mut r = [0u8; pkce::RANDOM_BYTES];
+    r.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
+    r
+}
+
+/// base64url(bytes 0..32), computed independently of the crate.
+const VERIFIER_0_32: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+/// base64url(SHA-256(VERIFIER_0_32)), computed independently of the crate.
+const CHALLENGE_0_32: &str = "6oZqdX5MOLq_qBJ8vppAnT4fk6AP8UiP9zX8-Rev_9A";
+/// base64url(bytes 32..64).
+const STATE_32_64: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
+
+fn metadata(authorization_endpoint: &str, iss_supported: bool) -> AsMetadata {
+    AsMetadata {
+        issuer: "https://as.example.com".into(),
+        authorization_endpoint: authorization_endpoint.into(),
+        token_endpoint: "https://as.example.com/token".into(),
+        registration_endpoint: None,
+        revocation_endpoint: None,
+        scopes_supported: Vec::new(),
+        code_challenge_methods_supported: Some(vec!["S256".into()]),
+        iss_parameter_supported: iss_supported,
+        client_id_metadata_document_supported: false,
+        token_endpoint_auth_methods_supported: None,
+        from_document: true,
+    }
+}
+
+fn discovered(resource: &str, authorization_endpoint: &str) -> Discovered {
+    Discovered {
+        resource: resource.into(),
+        resource_metadata_url: None,
+        prm_scopes_supported: Vec::new(),
+        metadata: metadata(authorization_endpoint, true),
+    }
+}
+
+fn client() -> ClientInfo {
+    ClientInfo {
+        issuer: "https://as.example.com".into(),
+        client_id: "client-1".into(),
+        client_secret: None,
+        auth_method: AuthMethod::None,
+        registered_scope: Vec::new(),
+        redirect_uri: "https://app.example.com/callback?from=mcp".into(),
+        source: ClientSource::Dynamic,
+    }
+}
+
+fn scopes(s: &[&str]) -> Vec<String> {
+    s.iter().map(|x| x.to_string()).collect()
+}
+
+fn build_with(
+    d: &Discovered,
+    c: &ClientInfo,
+    scope: &[String],
+    random: &[u8; 64],
+) -> (String, PendingRecord) {
+    let params = AuthorizationParams {
+        server_url: "https://mcp.example.com/mcp",
+        scope,
+        return_to: "https://app.example.com/chat#t1",
+        token_storage: "local",
+        now_ms: NOW,
+    };
+    authorization_request(d, c, &params, random)
+}
+
+fn build(scope: &[String]) -> (String, PendingRecord) {
+    build_with(
+        &discovered("https://mcp.example.com/mcp", AUTHZ),
+        &client(),
+        scope,
+        &counting_random(),
+    )
+}
+
+fn query_of(url: &str) -> Vec<(String, String)> {
+    let (_, q) = url.split_once('?').expect("the URL has a query");
+    form_urldecode(q)
+}
+
+/// Every value of `name` in the URL's query.
+fn values(url: &str, name: &str) -> Vec<String> {
+    query_of(url)
+        .into_iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v)
+        .collect()
+}
+
+fn single(url: &str, name: &str) -> String {
+    let v = values(url, name);
+    assert_eq!(v.len(), 1, "{name} must appear exactly once in {url}");
+    v[0].clone()
+}
+
+#[test]
+fn p15_url_targets_the_authorization_endpoint() {
+    let (url, _) = build(&scopes(&["mcp:read"]));
+    assert!(url.starts_with("https://as.example.com/authorize?"), "{url}");
+}
+
+#[test]
+fn p15_response_type_is_code() {
+    let (url, _) = build(&[]);
+    assert_eq!(single(&url, "response_type"), "code");
+}
+
+#[test]
+fn p15_client_id_and_redirect_uri_are_sent_form_decoded_intact() {
+    let (url, _) = build(&[]);
+    assert_eq!(single(&url, "client_id"), "client-1");
+    assert_eq!(
+        single(&url, "redirect_uri"),
+        "https://app.example.com/callback?from=mcp"
+    );
+}
+
+#[test]
+fn p16_code_challenge_is_s256_of_the_stored_verifier() {
+    let (url, record) = build(&[]);
+    assert_eq!(record.verifier.expose(), VERIFIER_0_32);
+    assert_eq!(single(&url, "code_challenge"), CHALLENGE_0_32);
+    assert_eq!(single(&url, "code_challenge"), pkce::challenge(&record.verifier));
+}
+
+#[test]
+fn p16_code_challenge_method_is_s256() {
+    let (url, _) = build(&[]);
+    assert_eq!(single(&url, "code_challenge_method"), "S256");
+}
+
+#[test]
+fn p16_state_in_the_url_is_the_record_key() {
+    let (url, record) = build(&[]);
+    assert_eq!(record.state, STATE_32_64);
+    assert_eq!(single(&url, "state"), record.state);
+}
+
+#[test]
+fn p16_verifier_is_never_sent_in_the_url() {
+    let (url, record) = build(&[]);
+    assert!(!url.contains(record.verifier.expose()), "{url}");
+    assert!(values(&url, "code_verifier").is_empty());
+}
+
+#[test]
+fn p15_resource_is_sent_exactly_as_the_prm_wrote_it_without_a_slash() {
+    let d = discovered("http://localhost:1234", AUTHZ);
+    let (url, record) = build_with(&d, &client(), &[], &counting_random());
+    assert_eq!(single(&url, "resource"), "http://localhost:1234");
+    // Form-encoded on the wire, and no `/` was appended before encoding.
+    assert!(
+        url.contains("resource=http%3A%2F%2Flocalhost%3A1234&")
+            || url.ends_with("resource=http%3A%2F%2Flocalhost%3A1234"),
+        "{url}"
+    );
+    assert_eq!(record.resource, "http://localhost:1234");
+}
+
+#[test]
+fn p15_resource_with_a_trailing_slash_keeps_it() {
+    let d = discovered("https://mcp.example.com/", AUTHZ);
+    let (url, _) = build_with(&d, &client(), &[], &counting_random());
+    assert_eq!(single(&url, "resource"), "https://mcp.example.com/");
+}
+
+#[test]
+fn p15_scope_is_space_joined_and_form_encoded() {
+    let (url, _) = build(&scopes(&["mcp:read", "mcp:write", "offline_access"]));
+    assert_eq!(single(&url, "scope"), "mcp:read mcp:write offline_access");
+    assert!(
+        url.contains("scope=mcp%3Aread+mcp%3Awrite+offline_access"),
+        "{url}"
+    );
+}
+
+#[test]
+fn p13_scope_is_omitted_when_empty() {
+    let (url, _) = build(&[]);
+    assert!(values(&url, "scope").is_empty(), "{url}");
+    assert!(!url.contains("scope="), "{url}");
+}
+
+#[test]
+fn p15_every_parameter_appears_exactly_once() {
+    let (url, _) = build(&scopes(&["a"]));
+    let mut names: Vec<String> = query_of(&url).into_iter().map(|(k, _)| k).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "client_id",
+            "code_challenge",
+            "code_challenge_method",
+            "redirect_uri",
+            "resource",
+            "response_type",
+            "scope",
+            "state"
+        ]
+    );
+}
+
+#[test]
+fn p15_existing_query_of_the_authorization_endpoint_is_kept() {
+    let d = discovered(
+        "https://mcp.example.com/mcp",
+        "https://as.example.com/authorize?tenant=t1&p=a+b",
+    );
+    let (url, _) = build_with(&d, &client(), &[], &counting_random());
+    assert!(
+        url.starts_with("https://as.example.com/authorize?tenant=t1&p=a+b&"),
+        "{url}"
+    );
+    assert_eq!(single(&url, "tenant"), "t1");
+    assert_eq!(single(&url, "p"), "a b");
+    assert_eq!(single(&url, "response_type"), "code");
+    assert_eq!(url.matches('?').count(), 1, "{url}");
+}
+
+#[test]
+fn p15_client_secret_is_never_in_the_url() {
+    let mut c = client();
+    c.client_secret = Some(Secret::new("sek-RET-42"));
+    c.auth_method = AuthMethod::ClientSecretBasic;
+    let (url, _) = build_with(
+        &discovered("https://mcp.example.com/mcp", AUTHZ),
+        &c,
+        &[],
+        &counting_random(),
+    );
+    assert!(!url.contains("sek-RET-42"), "{url}");
+    assert!(values(&url, "client_secret").is_empty());
+}
+
+#[test]
+fn p16_pending_record_holds_every_field() {
+    let mut c = client();
+    c.client_secret = Some(Secret::new("s3cret"));
+    c.auth_method = AuthMethod::ClientSecretPost;
+    let mut d = discovered("https://mcp.example.com/mcp", AUTHZ);
+    d.metadata.issuer = "https://as.example.com/tenant".into();
+    d.metadata.token_endpoint = "https://as.example.com/tenant/token".into();
+    d.metadata.iss_parameter_supported = false;
+    let requested = scopes(&["mcp:read", "offline_access"]);
+    let (_, r) = build_with(&d, &c, &requested, &counting_random());
+    let expected = PendingRecord {
+        state: STATE_32_64.into(),
+        verifier: Secret::new(VERIFIER_0_32),
+        issuer: "https://as.example.com/tenant".into(),
+        iss_advertised: false,
+        token_endpoint: "https://as.example.com/tenant/token".into(),
+        client_id: "client-1".into(),
+        client_secret: Some(Secret::new("s3cret")),
+        auth_method: AuthMethod::ClientSecretPost,
+        redirect_uri: "https://app.example.com/callback?from=mcp".into(),
+        resource: "https://mcp.example.com/mcp".into(),
+        scope: requested,
+        server_url: "https://mcp.example.com/mcp".into(),
+        return_to: "https://app.example.com/chat#t1".into(),
+        created_at_ms: NOW,
+        token_storage: "local".into(),
+    };
+    assert_eq!(r, expected);
+}
+
+#[test]
+fn p20_pending_record_remembers_an_advertised_iss_parameter() {
+    let (_, r) = build(&[]);
+    assert!(r.iss_advertised);
+    assert_eq!(r.issuer, "https://as.example.com");
+}
+
+#[test]
+fn p16_record_json_round_trips_with_a_secret() {
+    let mut c = client();
+    c.client_secret = Some(Secret::new("s3cret"));
+    c.auth_method = AuthMethod::ClientSecretBasic;
+    let (_, r) = build_with(
+        &discovered("http://localhost:1234", AUTHZ),
+        &c,
+        &scopes(&["a", "b"]),
+        &counting_random(),
+    );
+    let text = r.to_json().to_string();
+    let back = PendingRecord::from_json(&Json::parse(&text).expect("valid JSON"));
+    assert_eq!(back, Some(r));
+}
+
+#[test]
+fn p16_record_json_round_trips_without_secret_or_scope() {
+    let (_, r) = build(&[]);
+    assert_eq!(r.client_secret, None);
+    let back = PendingRecord::from_json(&Json::parse(&r.to_json().to_string()).expect("valid JSON"));
+    assert_eq!(back, Some(r));
+}
+
+#[test]
+fn p16_record_from_json_rejects_a_record_without_verifier() {
+    let (_, r) = build(&[]);
+    let text = r
+        .to_json()
+        .to_string()
+        .replace("\"verifier\"", "\"verifier_gone\"");
+    assert_eq!(
+        PendingRecord::from_json(&Json::parse(&text).expect("valid JSON")),
+        None
+    );
+}
+
+#[test]
+fn p16_record_is_live_at_exactly_ten_minutes() {
+    let (_, r) = build(&[]);
+    assert_eq!(PENDING_TTL_MS, 600_000);
+    assert!(!r.is_expired(NOW));
+    assert!(!r.is_expired(NOW + 600_000));
+}
+
+#[test]
+fn p16_record_expires_just_after_ten_minutes() {
+    let (_, r) = build(&[]);
+    assert!(r.is_expired(NOW + 600_001));
+}
+
+#[test]
+fn p16_record_with_a_clock_that_went_back_is_not_expired() {
+    let (_, r) = build(&[]);
+    assert!(!r.is_expired(NOW - 5_000));
+}
+
+#[test]
+fn p16_different_random_bytes_give_different_state_and_verifier() {
+    let d = discovered("https://mcp.example.com/mcp", AUTHZ);
+    let mut other = counting_random();
+    other[0] ^= 1;
+    other[63] ^= 1;
+    let (url_a, a) = build_with(&d, &client(), &[], &counting_random());
+    let (url_b, b) = build_with(&d, &client(), &[], &other);
+    assert_ne!(a.state, b.state);
+    assert_ne!(a.verifier, b.verifier);
+    assert_ne!(single(&url_a, "code_challenge"), single(&url_b, "code_challenge"));
+}
+
+#[test]
+fn p16_state_and_verifier_come_from_independent_halves() {
+    // Only the state half changes: the verifier must stay, the state must not.
+    let d = discovered("https://mcp.example.com/mcp", AUTHZ);
+    let mut other = counting_random();
+    other[40] ^= 0xff;
+    let (_, a) = build_with(&d, &client(), &[], &counting_random());
+    let (_, b) = build_with(&d, &client(), &[], &other);
+    assert_eq!(a.verifier, b.verifier);
+    assert_ne!(a.state, b.state);
+}
+
+#[test]
+fn p28_pending_record_debug_hides_verifier_and_secret() {
+    let mut c = client();
+    c.client_secret = Some(Secret::new("s3cret-value"));
+    let (_, r) = build_with(
+        &discovered("https://mcp.example.com/mcp", AUTHZ),
+        &c,
+        &[],
+        &counting_random(),
+    );
+    let dbg = format!("{r:?}");
+    assert!(!dbg.contains(VERIFIER_0_32), "{dbg}");
+    assert!(!dbg.contains("s3cret-value"), "{dbg}");
+}

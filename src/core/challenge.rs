@@ -312,7 +312,7 @@ pub fn bearer_challenge(header: &str) -> Option<BearerChallenge> {
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -64,8 +64,15 @@ pub fn prm_probes(server: &ServerUrl, resource_metadata: Option<&str>) -> Result
     }
     let mut probes = Vec::new();
     if server.has_path() {
+        let mut url = well_known(&server.as_written, PRM_SUFFIX).map_err(|_| Error::config("serverUrl"))?;
+        // RFC 9728 §3.1 inserts the suffix before the path *and query*: the
+        // query is part of the resource identifier this URL stands for.
+        if let Some(q) = &server.parsed.query {
+            url.push('?');
+            url.push_str(q);
+        }
         probes.push(PrmProbe {
-            url: well_known(&server.as_written, PRM_SUFFIX).map_err(|_| Error::config("serverUrl"))?,
+            url,
             expected_resource: server.as_written.clone(),
             origin_resource: false,
         });
@@ -226,7 +233,14 @@ pub fn parse_as_metadata(expected_issuer: &str, json: &Json, opts: DiscoveryOpti
     }
     let methods = json.string_array_field("code_challenge_methods_supported");
     let s256 = methods.as_ref().is_some_and(|m| m.iter().any(|x| x == "S256"));
-    if !s256 && !opts.allow_missing_pkce_metadata {
+    // The opt-out covers servers that *omit* the field (P-7); one that lists
+    // methods without S256 has said it will not do S256, so it stays refused.
+    let omitted = matches!(
+        json.get("code_challenge_methods_supported"),
+        None | Some(Json::Null)
+    );
+    let pkce_ok = s256 || (omitted && opts.allow_missing_pkce_metadata);
+    if !pkce_ok {
         return Err(Error::PkceNotSupported {
             issuer: issuer.to_string(),
         });
@@ -495,6 +509,6 @@ impl ExpectAuthorizationServer {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 #[path = "discovery_tests.rs"]
 mod tests;

@@ -1,1 +1,898 @@
+use super::*;
+use crate::core::http::{HttpResponse, MCP_PROTOCOL_VERSION};
 
+fn server(s: &str) -> ServerUrl {
+    ServerUrl::parse(s).expect(s)
+}
+
+fn ok(body: &str) -> FetchOutcome {
+    FetchOutcome::Response(HttpResponse::new(200, body))
+}
+
+fn status(code: u16) -> FetchOutcome {
+    FetchOutcome::Response(HttpResponse::new(code, "{}"))
+}
+
+fn net() -> FetchOutcome {
+    FetchOutcome::NetworkError
+}
+
+fn json(s: &str) -> Json {
+    Json::parse(s).expect(s)
+}
+
+fn prm(resource: &str, issuer: &str, scope: &str) -> String {
+    format!(
+        r#"{{"resource":"{resource}","authorization_servers":["{issuer}"],"scopes_supported":["{scope}"]}}"#
+    )
+}
+
+/// Valid metadata for `issuer`, endpoints under `base`, S256, `iss` advertised.
+fn as_doc(issuer: &str, base: &str) -> String {
+    format!(
+        r#"{{"issuer":"{issuer}","authorization_endpoint":"{base}/authorize","token_endpoint":"{base}/token",
+        "registration_endpoint":"{base}/register","code_challenge_methods_supported":["S256"],
+        "authorization_response_iss_parameter_supported":true}}"#
+    )
+}
+
+/// Valid metadata with one member replaced (or added) by `member`, e.g. `"x":1`.
+fn as_with(member: &str) -> Json {
+    let mut base = json(&as_doc("https://as", "https://as"));
+    let extra = json(&format!("{{{member}}}"));
+    if let (Json::Object(m), Json::Object(e)) = (&mut base, extra) {
+        for (k, v) in e {
+            m.retain(|(name, _)| *name != k);
+            m.push((k, v));
+        }
+    }
+    base
+}
+
+fn without(field: &str) -> Json {
+    let mut base = json(&as_doc("https://as", "https://as"));
+    if let Json::Object(m) = &mut base {
+        m.retain(|(name, _)| name != field);
+    }
+    base
+}
+
+fn urls(probes: &[PrmProbe]) -> Vec<&str> {
+    probes.iter().map(|p| p.url.as_str()).collect()
+}
+
+fn strict() -> DiscoveryOptions {
+    DiscoveryOptions::default()
+}
+
+fn opt_out() -> DiscoveryOptions {
+    DiscoveryOptions {
+        allow_missing_pkce_metadata: true,
+    }
+}
+
+fn found(r: Result<PrmResult>) -> ProtectedResource {
+    match r {
+        Ok(PrmResult::Found(p)) => p,
+        other => panic!("expected Found, got {other:?}"),
+    }
+}
+
+fn mismatch(r: Result<PrmResult>) -> (String, String) {
+    match r {
+        Err(Error::ResourceMismatch { expected, received }) => (expected, received),
+        other => panic!("expected ResourceMismatch, got {other:?}"),
+    }
+}
+
+/// Probes for `https://h/mcp`: the path-aware one 404s, the root one answers `resource`.
+fn root_answer(resource: &str) -> Result<PrmResult> {
+    let probes = prm_probes(&server("https://h/mcp"), None).expect("probes");
+    select_prm(&probes, &[status(404), ok(&prm(resource, "https://as", "s"))])
+}
+
+/// The path-aware probe for `server_url` answers `resource`.
+fn path_answer(server_url: &str, resource: &str) -> Result<PrmResult> {
+    let probes = prm_probes(&server(server_url), None).expect("probes");
+    select_prm(&probes, &[ok(&prm(resource, "https://as", "s")), status(404)])
+}
+
+fn discovery_error(r: Result<Discovered>) -> (DiscoveryStage, bool, String) {
+    match r {
+        Err(e @ Error::Discovery { .. }) => {
+            let msg = e.to_string();
+            match e {
+                Error::Discovery {
+                    stage, likely_cors, ..
+                } => (stage, likely_cors, msg),
+                _ => unreachable!(),
+            }
+        }
+        other => panic!("expected Discovery error, got {other:?}"),
+    }
+}
+
+// ---- P-3: which PRM URLs, in which order ----
+
+#[test]
+fn p3_root_server_probes_only_the_root_prm() {
+    for s in ["https://h", "https://h/"] {
+        let probes = prm_probes(&server(s), None).expect(s);
+        assert_eq!(
+            urls(&probes),
+            ["https://h/.well-known/oauth-protected-resource"],
+            "{s}"
+        );
+        assert_eq!(probes[0].expected_resource, "https://h", "{s}");
+        assert!(probes[0].origin_resource, "{s}");
+    }
+}
+
+#[test]
+fn p3_path_server_probes_path_aware_prm_then_root() {
+    let probes = prm_probes(&server("https://h/p/q"), None).expect("probes");
+    assert_eq!(
+        urls(&probes),
+        [
+            "https://h/.well-known/oauth-protected-resource/p/q",
+            "https://h/.well-known/oauth-protected-resource",
+        ]
+    );
+    assert_eq!(probes[0].expected_resource, "https://h/p/q");
+    assert!(!probes[0].origin_resource);
+    assert_eq!(probes[1].expected_resource, "https://h");
+    assert!(probes[1].origin_resource);
+}
+
+#[test]
+fn p3_path_server_with_trailing_slash_loses_one_slash_in_probe_url_only() {
+    let probes = prm_probes(&server("https://h/p/q/"), None).expect("probes");
+    assert_eq!(
+        probes[0].url,
+        "https://h/.well-known/oauth-protected-resource/p/q"
+    );
+    assert_eq!(probes[0].expected_resource, "https://h/p/q/");
+}
+
+#[test]
+fn p3_path_server_query_follows_the_path_in_the_path_aware_probe() {
+    // RFC 9728 §3.1: the suffix goes between the host and the path and/or query.
+    let probes = prm_probes(&server("https://h/p/q?tenant=a"), None).expect("probes");
+    assert_eq!(
+        urls(&probes),
+        [
+            "https://h/.well-known/oauth-protected-resource/p/q?tenant=a",
+            "https://h/.well-known/oauth-protected-resource",
+        ]
+    );
+    assert_eq!(probes[0].expected_resource, "https://h/p/q?tenant=a");
+    assert_eq!(probes[1].expected_resource, "https://h");
+}
+
+#[test]
+fn p3_root_probe_uses_the_origin_with_its_non_default_port() {
+    let probes = prm_probes(&server("http://localhost:1234/mcp"), None).expect("probes");
+    assert_eq!(
+        probes[1].url,
+        "http://localhost:1234/.well-known/oauth-protected-resource"
+    );
+    assert_eq!(probes[1].expected_resource, "http://localhost:1234");
+}
+
+#[test]
+fn p3_resource_metadata_from_challenge_is_used_exactly_and_alone() {
+    let hint = "https://meta.example/Custom/prm.json?x=1";
+    let probes = prm_probes(&server("https://h/p/q"), Some(hint)).expect("probes");
+    assert_eq!(urls(&probes), [hint]);
+    assert_eq!(probes[0].expected_resource, "https://h/p/q");
+    assert!(!probes[0].origin_resource);
+}
+
+#[test]
+fn p3_select_prm_moves_on_after_4xx_and_502() {
+    let probes = prm_probes(&server("https://h/mcp"), None).expect("probes");
+    for code in [404, 401, 403, 410, 502] {
+        let got = found(select_prm(
+            &probes,
+            &[status(code), ok(&prm("https://h", "https://as", "s"))],
+        ));
+        assert_eq!(
+            got.metadata_url, "https://h/.well-known/oauth-protected-resource",
+            "{code}"
+        );
+    }
+}
+
+#[test]
+fn p3_select_prm_moves_on_after_a_network_error() {
+    let probes = prm_probes(&server("https://h/mcp"), None).expect("probes");
+    let got = found(select_prm(
+        &probes,
+        &[net(), ok(&prm("https://h", "https://as", "s"))],
+    ));
+    assert_eq!(got.resource, "https://h");
+}
+
+#[test]
+fn p3_select_prm_stops_with_discovery_error_on_500_and_503() {
+    let probes = prm_probes(&server("https://h/mcp"), None).expect("probes");
+    for code in [500, 503] {
+        let r = select_prm(&probes, &[status(code), ok(&prm("https://h", "https://as", "s"))]);
+        match r {
+            Err(Error::Discovery {
+                stage: DiscoveryStage::ProtectedResource,
+                likely_cors: false,
+                reason,
+            }) => assert!(reason.contains(&code.to_string()), "{reason}"),
+            other => panic!("{code}: expected Discovery error, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn p3_select_prm_takes_the_first_success_in_priority_order() {
+    // Parallel probes: both answered; the path-aware one has priority.
+    let probes = prm_probes(&server("https://h/mcp"), None).expect("probes");
+    let got = found(select_prm(
+        &probes,
+        &[
+            ok(&prm("https://h/mcp", "https://as-path", "path")),
+            ok(&prm("https://h", "https://as-root", "root")),
+        ],
+    ));
+    assert_eq!(got.resource, "https://h/mcp");
+    assert_eq!(got.authorization_servers, ["https://as-path"]);
+    assert_eq!(got.scopes_supported, ["path"]);
+    assert_eq!(
+        got.metadata_url,
+        "https://h/.well-known/oauth-protected-resource/mcp"
+    );
+}
+
+#[test]
+fn p3_select_prm_ignores_a_lower_priority_failure_after_a_success() {
+    let probes = prm_probes(&server("https://h/mcp"), None).expect("probes");
+    let got = found(select_prm(
+        &probes,
+        &[ok(&prm("https://h/mcp", "https://as", "s")), status(500)],
+    ));
+    assert_eq!(got.resource, "https://h/mcp");
+}
+
+#[test]
+fn p3_absent_is_all_network_only_when_every_probe_failed_at_the_network() {
+    let probes = prm_probes(&server("https://h/mcp"), None).expect("probes");
+    let cases = [
+        ([net(), net()], true),
+        ([net(), status(404)], false),
+        ([status(404), net()], false),
+        ([status(404), status(502)], false),
+    ];
+    for (outcomes, want) in cases {
+        assert_eq!(
+            select_prm(&probes, &outcomes),
+            Ok(PrmResult::Absent { all_network: want }),
+            "{outcomes:?}"
+        );
+    }
+}
+
+// ---- P-4: exact resource comparison ----
+
+#[test]
+fn p4_path_aware_probe_accepts_the_server_url() {
+    assert_eq!(
+        found(path_answer("https://h/mcp", "https://h/mcp")).resource,
+        "https://h/mcp"
+    );
+}
+
+#[test]
+fn p4_root_probe_expects_the_origin_not_the_server_url() {
+    assert_eq!(
+        mismatch(root_answer("https://h/mcp")),
+        ("https://h".to_string(), "https://h/mcp".to_string())
+    );
+}
+
+#[test]
+fn p4_origin_tolerates_one_trailing_slash_and_keeps_it() {
+    assert_eq!(found(root_answer("https://h/")).resource, "https://h/");
+    assert_eq!(found(root_answer("https://h")).resource, "https://h");
+}
+
+#[test]
+fn p4_origin_tolerates_only_one_trailing_slash() {
+    assert_eq!(mismatch(root_answer("https://h//")).1, "https://h//");
+}
+
+#[test]
+fn p4_path_resource_gets_no_trailing_slash_tolerance() {
+    assert_eq!(
+        mismatch(path_answer("https://h/mcp", "https://h/mcp/")),
+        ("https://h/mcp".to_string(), "https://h/mcp/".to_string())
+    );
+    assert_eq!(
+        mismatch(path_answer("https://h/mcp/", "https://h/mcp")),
+        ("https://h/mcp/".to_string(), "https://h/mcp".to_string())
+    );
+}
+
+#[test]
+fn p4_resource_on_another_origin_is_rejected() {
+    assert_eq!(
+        mismatch(path_answer("https://h/mcp", "https://evil.example/mcp")),
+        (
+            "https://h/mcp".to_string(),
+            "https://evil.example/mcp".to_string()
+        )
+    );
+    assert_eq!(mismatch(root_answer("https://h:8443")).1, "https://h:8443");
+}
+
+#[test]
+fn p4_resource_with_another_path_or_a_path_prefix_is_rejected() {
+    assert_eq!(
+        mismatch(path_answer("https://h/mcp/sub", "https://h/mcp")).1,
+        "https://h/mcp"
+    );
+    assert_eq!(
+        mismatch(path_answer("https://h/mcp", "https://h/other")).1,
+        "https://h/other"
+    );
+}
+
+#[test]
+fn p4_resource_differing_in_case_is_rejected() {
+    assert_eq!(
+        mismatch(path_answer("https://h/mcp", "https://H/mcp")).1,
+        "https://H/mcp"
+    );
+    assert_eq!(
+        mismatch(path_answer("https://h/mcp", "https://h/MCP")).1,
+        "https://h/MCP"
+    );
+    assert_eq!(mismatch(root_answer("HTTPS://h")).1, "HTTPS://h");
+}
+
+#[test]
+fn p4_resource_metadata_hint_must_name_the_server_url_and_aborts_before_as_requests() {
+    let hint = "https://h/.well-known/oauth-protected-resource/mcp";
+    let step = ExpectProtectedResource::new(server("https://h/mcp"), Some(hint), strict()).expect("step");
+    let r = step.handle(&[ok(&prm("https://h", "https://as", "s"))]);
+    match r {
+        Err(Error::ResourceMismatch { expected, received }) => {
+            assert_eq!(
+                (expected.as_str(), received.as_str()),
+                ("https://h/mcp", "https://h")
+            );
+        }
+        other => panic!("expected ResourceMismatch, got {other:?}"),
+    }
+}
+
+#[test]
+fn p4_resource_kept_exactly_without_trailing_slash() {
+    let origin = "http://localhost:1234";
+    let step =
+        ExpectProtectedResource::new(server("http://localhost:1234/mcp"), None, strict()).expect("step");
+    let as_step = step
+        .handle(&[status(404), ok(&prm(origin, origin, "mcp"))])
+        .expect("prm");
+    let d = as_step
+        .handle(&[ok(&as_doc(origin, origin))])
+        .expect("discovered");
+    assert_eq!(d.resource, "http://localhost:1234");
+}
+
+#[test]
+fn p4_prm_without_resource_is_an_invalid_response() {
+    let probes = prm_probes(&server("https://h/mcp"), None).expect("probes");
+    let r = select_prm(
+        &probes,
+        &[ok(r#"{"authorization_servers":["https://as"]}"#), status(404)],
+    );
+    assert!(matches!(r, Err(Error::InvalidResponse { .. })), "{r:?}");
+}
+
+// ---- P-3a: servers without PRM ----
+
+#[test]
+fn p3a_without_prm_the_origin_is_probed_as_the_authorization_server() {
+    let step =
+        ExpectProtectedResource::new(server("https://mcp.example.com/v1/mcp"), None, strict()).expect("step");
+    let as_step = step.handle(&[status(404), status(404)]).expect("no prm");
+    assert_eq!(as_step.issuer(), "https://mcp.example.com");
+    let requested: Vec<String> = as_step.requests().into_iter().map(|r| r.url).collect();
+    assert_eq!(
+        requested,
+        [
+            "https://mcp.example.com/.well-known/oauth-authorization-server",
+            "https://mcp.example.com/.well-known/openid-configuration",
+        ]
+    );
+}
+
+#[test]
+fn p3a_origin_metadata_is_used_when_present() {
+    let o = "https://mcp.example.com";
+    let step =
+        ExpectProtectedResource::new(server("https://mcp.example.com/mcp"), None, strict()).expect("step");
+    let as_step = step.handle(&[status(404), status(404)]).expect("no prm");
+    let d = as_step
+        .handle(&[status(404), ok(&as_doc(o, "https://login.example.com"))])
+        .expect("discovered");
+    assert!(d.metadata.from_document);
+    assert_eq!(d.metadata.token_endpoint, "https://login.example.com/token");
+    assert_eq!(d.resource, "https://mcp.example.com/mcp");
+    assert_eq!(d.resource_metadata_url, None);
+}
+
+#[test]
+fn p3a_no_metadata_at_all_uses_default_endpoints_on_the_origin() {
+    let step = ExpectProtectedResource::new(server("https://mcp.example.com:8443/mcp#frag"), None, strict())
+        .expect("step");
+    let as_step = step.handle(&[status(404), net()]).expect("no prm");
+    let d = as_step.handle(&[status(404), status(404)]).expect("defaults");
+    let m = &d.metadata;
+    assert_eq!(m.issuer, "https://mcp.example.com:8443");
+    assert_eq!(m.authorization_endpoint, "https://mcp.example.com:8443/authorize");
+    assert_eq!(m.token_endpoint, "https://mcp.example.com:8443/token");
+    assert_eq!(
+        m.registration_endpoint.as_deref(),
+        Some("https://mcp.example.com:8443/register")
+    );
+    assert!(!m.iss_parameter_supported);
+    assert!(!m.from_document);
+    // P-15 without PRM: the server URL as written, fragment removed.
+    assert_eq!(d.resource, "https://mcp.example.com:8443/mcp");
+    assert!(d.prm_scopes_supported.is_empty());
+}
+
+#[test]
+fn p3a_network_errors_everywhere_are_reported_as_likely_cors() {
+    let step = ExpectProtectedResource::new(server("https://h/mcp"), None, strict()).expect("step");
+    let as_step = step.handle(&[net(), net()]).expect("no prm");
+    let (_, likely_cors, msg) = discovery_error(as_step.handle(&[net(), net()]));
+    assert!(likely_cors);
+    assert!(msg.contains("CORS"), "{msg}");
+}
+
+#[test]
+fn p3a_some_real_answer_means_defaults_not_a_cors_error() {
+    let step = ExpectProtectedResource::new(server("https://h/mcp"), None, strict()).expect("step");
+    let as_step = step.handle(&[net(), net()]).expect("no prm");
+    let d = as_step.handle(&[net(), status(404)]).expect("defaults");
+    assert!(!d.metadata.from_document);
+}
+
+#[test]
+fn p5_listed_authorization_server_without_metadata_is_a_discovery_error() {
+    let step = ExpectProtectedResource::new(server("https://h/mcp"), None, strict()).expect("step");
+    let as_step = step
+        .handle(&[ok(&prm("https://h/mcp", "https://as", "s")), status(404)])
+        .expect("prm");
+    let (stage, likely_cors, _) = discovery_error(as_step.handle(&[status(404), status(404)]));
+    assert_eq!(stage, DiscoveryStage::AuthorizationServer);
+    assert!(!likely_cors);
+}
+
+// ---- P-5: AS metadata URLs ----
+
+#[test]
+fn p5_issuer_with_path_tries_three_urls_in_order() {
+    assert_eq!(
+        as_metadata_urls("https://as/t1").expect("urls"),
+        [
+            "https://as/.well-known/oauth-authorization-server/t1",
+            "https://as/.well-known/openid-configuration/t1",
+            "https://as/t1/.well-known/openid-configuration",
+        ]
+    );
+}
+
+#[test]
+fn p5_issuer_without_path_tries_two_urls_in_order() {
+    for issuer in ["https://as", "https://as/"] {
+        assert_eq!(
+            as_metadata_urls(issuer).expect(issuer),
+            [
+                "https://as/.well-known/oauth-authorization-server",
+                "https://as/.well-known/openid-configuration",
+            ],
+            "{issuer}"
+        );
+    }
+}
+
+#[test]
+fn p5_issuer_path_with_trailing_slash_loses_one_slash() {
+    assert_eq!(
+        as_metadata_urls("https://as/t1/").expect("urls"),
+        [
+            "https://as/.well-known/oauth-authorization-server/t1",
+            "https://as/.well-known/openid-configuration/t1",
+            "https://as/t1/.well-known/openid-configuration",
+        ]
+    );
+}
+
+#[test]
+fn p5_insecure_issuer_is_refused() {
+    assert_eq!(
+        as_metadata_urls("http://as.example/t1"),
+        Err(Error::InsecureEndpoint {
+            url: "http://as.example/t1".into()
+        })
+    );
+    assert!(as_metadata_urls("http://127.0.0.1:9000").is_ok());
+}
+
+#[test]
+fn p5_select_takes_the_first_success_in_priority_order() {
+    let issuer = "https://as/t1";
+    let urls = as_metadata_urls(issuer).expect("urls");
+    let second = ok(&as_doc(issuer, "https://second"));
+    let third = ok(&as_doc(issuer, "https://third"));
+    let got = select_as_metadata(issuer, &urls, &[status(404), second, third], strict());
+    match got {
+        Ok(AsResult::Found(m)) => assert_eq!(m.token_endpoint, "https://second/token"),
+        other => panic!("expected Found, got {other:?}"),
+    }
+}
+
+#[test]
+fn p5_select_moves_on_after_4xx_502_and_network_errors() {
+    let issuer = "https://as/t1";
+    let urls = as_metadata_urls(issuer).expect("urls");
+    for first in [status(401), status(502), net()] {
+        let got = select_as_metadata(
+            issuer,
+            &urls,
+            &[first, status(404), ok(&as_doc(issuer, "https://x"))],
+            strict(),
+        );
+        assert!(matches!(got, Ok(AsResult::Found(_))), "{got:?}");
+    }
+}
+
+#[test]
+fn p5_select_stops_on_other_5xx() {
+    let issuer = "https://as";
+    let urls = as_metadata_urls(issuer).expect("urls");
+    let got = select_as_metadata(
+        issuer,
+        &urls,
+        &[status(503), ok(&as_doc(issuer, issuer))],
+        strict(),
+    );
+    assert!(
+        matches!(
+            got,
+            Err(Error::Discovery {
+                stage: DiscoveryStage::AuthorizationServer,
+                likely_cors: false,
+                ..
+            })
+        ),
+        "{got:?}"
+    );
+}
+
+// ---- P-6: issuer echo ----
+
+#[test]
+fn p6_issuer_echo_must_be_identical() {
+    let cases = [
+        ("https://as", "https://as/"),
+        ("https://as/t1", "https://as/t1/"),
+        ("https://as", "https://AS"),
+        ("https://as", "https://other.example"),
+    ];
+    for (expected, received) in cases {
+        let r = parse_as_metadata(expected, &json(&as_doc(received, "https://as")), strict());
+        assert_eq!(
+            r,
+            Err(Error::AuthorizationServerMismatch {
+                expected: expected.into(),
+                received: received.into()
+            })
+        );
+    }
+}
+
+#[test]
+fn p6_metadata_without_issuer_is_a_mismatch() {
+    let r = parse_as_metadata("https://as", &without("issuer"), strict());
+    assert!(
+        matches!(r, Err(Error::AuthorizationServerMismatch { .. })),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn p6_mismatch_in_the_state_machine_stops_discovery() {
+    let step = ExpectProtectedResource::new(server("https://h/mcp"), None, strict()).expect("step");
+    let as_step = step
+        .handle(&[ok(&prm("https://h/mcp", "https://as.example", "s")), status(404)])
+        .expect("prm");
+    let r = as_step.handle(&[
+        ok(&as_doc("https://evil.example", "https://evil.example")),
+        status(404),
+    ]);
+    assert_eq!(
+        r,
+        Err(Error::AuthorizationServerMismatch {
+            expected: "https://as.example".into(),
+            received: "https://evil.example".into()
+        })
+    );
+}
+
+// ---- P-7: PKCE gate ----
+
+#[test]
+fn p7_pkce_refused_when_s256_is_absent_or_missing() {
+    let cases = [
+        without("code_challenge_methods_supported"),
+        as_with(r#""code_challenge_methods_supported":["plain"]"#),
+        as_with(r#""code_challenge_methods_supported":[]"#),
+        as_with(r#""code_challenge_methods_supported":["s256"]"#),
+    ];
+    for doc in cases {
+        assert_eq!(
+            parse_as_metadata("https://as", &doc, strict()),
+            Err(Error::PkceNotSupported {
+                issuer: "https://as".into()
+            }),
+            "{doc}"
+        );
+    }
+}
+
+#[test]
+fn p7_s256_among_other_methods_is_accepted() {
+    let doc = as_with(r#""code_challenge_methods_supported":["plain","S256"]"#);
+    assert!(parse_as_metadata("https://as", &doc, strict()).is_ok());
+}
+
+#[test]
+fn p7_opt_out_allows_metadata_that_omits_the_methods() {
+    let m = parse_as_metadata(
+        "https://as",
+        &without("code_challenge_methods_supported"),
+        opt_out(),
+    )
+    .expect("opt-out");
+    assert_eq!(m.code_challenge_methods_supported, None);
+}
+
+#[test]
+fn p7_opt_out_does_not_allow_a_list_without_s256() {
+    for list in [r#"["plain"]"#, "[]"] {
+        let doc = as_with(&format!(r#""code_challenge_methods_supported":{list}"#));
+        assert!(
+            matches!(
+                parse_as_metadata("https://as", &doc, opt_out()),
+                Err(Error::PkceNotSupported { .. })
+            ),
+            "{list}"
+        );
+    }
+}
+
+// ---- P-20 / P-9 flags ----
+
+#[test]
+fn p20_iss_support_is_advertised_only_by_exactly_true() {
+    let field = "authorization_response_iss_parameter_supported";
+    let cases = [
+        ("true", true),
+        (r#""true""#, false),
+        ("1", false),
+        ("false", false),
+        ("null", false),
+    ];
+    for (value, want) in cases {
+        let m = parse_as_metadata("https://as", &as_with(&format!(r#""{field}":{value}"#)), strict())
+            .expect(value);
+        assert_eq!(m.iss_parameter_supported, want, "{value}");
+    }
+    let m = parse_as_metadata("https://as", &without(field), strict()).expect("absent");
+    assert!(!m.iss_parameter_supported);
+}
+
+#[test]
+fn p9_cimd_support_is_advertised_only_by_exactly_true() {
+    let field = "client_id_metadata_document_supported";
+    for (value, want) in [("true", true), (r#""true""#, false), ("1", false)] {
+        let m = parse_as_metadata("https://as", &as_with(&format!(r#""{field}":{value}"#)), strict())
+            .expect(value);
+        assert_eq!(m.client_id_metadata_document_supported, want, "{value}");
+    }
+}
+
+// ---- Endpoint checks ----
+
+#[test]
+fn endpoints_on_http_non_loopback_are_refused() {
+    for field in [
+        "authorization_endpoint",
+        "token_endpoint",
+        "registration_endpoint",
+    ] {
+        let url = "http://as.example/x";
+        let doc = as_with(&format!(r#""{field}":"{url}""#));
+        assert_eq!(
+            parse_as_metadata("https://as", &doc, strict()),
+            Err(Error::InsecureEndpoint { url: url.into() }),
+            "{field}"
+        );
+    }
+}
+
+#[test]
+fn endpoints_on_http_loopback_are_allowed() {
+    let issuer = "http://localhost:9000";
+    let m = parse_as_metadata(issuer, &json(&as_doc(issuer, "http://127.0.0.1:9000")), strict())
+        .expect("loopback");
+    assert_eq!(m.token_endpoint, "http://127.0.0.1:9000/token");
+}
+
+#[test]
+fn missing_token_endpoint_is_an_invalid_response() {
+    let r = parse_as_metadata("https://as", &without("token_endpoint"), strict());
+    assert!(matches!(r, Err(Error::InvalidResponse { .. })), "{r:?}");
+}
+
+#[test]
+fn prm_listing_an_insecure_authorization_server_is_refused() {
+    let step = ExpectProtectedResource::new(server("https://h/mcp"), None, strict()).expect("step");
+    let r = step.handle(&[ok(&prm("https://h/mcp", "http://as.example", "s")), status(404)]);
+    assert!(
+        matches!(&r, Err(Error::InsecureEndpoint { url }) if url == "http://as.example"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn server_url_on_http_non_loopback_is_refused() {
+    assert_eq!(
+        ServerUrl::parse("http://mcp.example.com/mcp"),
+        Err(Error::InsecureEndpoint {
+            url: "http://mcp.example.com/mcp".into()
+        })
+    );
+    assert!(ServerUrl::parse("http://localhost:3000/mcp").is_ok());
+    assert!(matches!(
+        ServerUrl::parse("/mcp"),
+        Err(Error::InvalidConfig { .. })
+    ));
+}
+
+#[test]
+fn p15_server_url_keeps_its_spelling_without_the_fragment() {
+    let s = server("https://MCP.example.com:443/Mcp?x=1#frag");
+    assert_eq!(s.as_written, "https://MCP.example.com:443/Mcp?x=1");
+    assert_eq!(s.origin(), "https://mcp.example.com");
+}
+
+// ---- P-8 ----
+
+#[test]
+fn p8_discovery_requests_send_accept_and_protocol_version() {
+    let step = ExpectProtectedResource::new(server("https://h/mcp"), None, strict()).expect("step");
+    let mut requests = step.requests();
+    let as_step = step
+        .handle(&[ok(&prm("https://h/mcp", "https://as", "s")), status(404)])
+        .expect("prm");
+    requests.extend(as_step.requests());
+    assert_eq!(requests.len(), 4);
+    for r in &requests {
+        assert_eq!(r.method, crate::core::http::Method::Get, "{}", r.url);
+        assert_eq!(r.header("Accept"), Some("application/json"), "{}", r.url);
+        assert_eq!(
+            r.header("MCP-Protocol-Version"),
+            Some(MCP_PROTOCOL_VERSION),
+            "{}",
+            r.url
+        );
+    }
+}
+
+// ---- The state machine ----
+
+#[test]
+fn state_machine_runs_from_prm_to_discovered() {
+    let s = "https://mcp.example.com/mcp";
+    let step = ExpectProtectedResource::new(server(s), None, strict()).expect("step");
+    let prm_urls: Vec<String> = step.requests().into_iter().map(|r| r.url).collect();
+    assert_eq!(
+        prm_urls,
+        [
+            "https://mcp.example.com/.well-known/oauth-protected-resource/mcp",
+            "https://mcp.example.com/.well-known/oauth-protected-resource",
+        ]
+    );
+    let as_step = step
+        .handle(&[ok(&prm(s, "https://as.example/t1", "mcp:read")), status(404)])
+        .expect("prm");
+    assert_eq!(as_step.issuer(), "https://as.example/t1");
+    assert_eq!(as_step.requests().len(), 3);
+    let d = as_step
+        .handle(&[
+            ok(&as_doc("https://as.example/t1", "https://as.example")),
+            net(),
+            net(),
+        ])
+        .expect("discovered");
+    assert_eq!(d.resource, s);
+    assert_eq!(
+        d.resource_metadata_url.as_deref(),
+        Some("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+    );
+    assert_eq!(d.prm_scopes_supported, ["mcp:read"]);
+    assert_eq!(d.metadata.issuer, "https://as.example/t1");
+    assert_eq!(d.metadata.token_endpoint, "https://as.example/token");
+    assert!(d.metadata.iss_parameter_supported);
+    assert!(d.metadata.from_document);
+}
+
+#[test]
+fn prm_without_authorization_servers_falls_back_to_the_origin() {
+    let step = ExpectProtectedResource::new(server("https://h/mcp"), None, strict()).expect("step");
+    let as_step = step
+        .handle(&[ok(r#"{"resource":"https://h/mcp"}"#), status(404)])
+        .expect("prm");
+    assert_eq!(as_step.issuer(), "https://h");
+    let d = as_step
+        .handle(&[ok(&as_doc("https://h", "https://h"))])
+        .expect("discovered");
+    assert_eq!(d.resource, "https://h/mcp");
+    assert_eq!(d.metadata.issuer, "https://h");
+}
+
+// ---- Persistence ----
+
+#[test]
+fn as_metadata_json_round_trip_keeps_every_field() {
+    let full = AsMetadata {
+        issuer: "https://as/t1".into(),
+        authorization_endpoint: "https://as/authorize".into(),
+        token_endpoint: "https://as/token".into(),
+        registration_endpoint: Some("https://as/register".into()),
+        revocation_endpoint: Some("https://as/revoke".into()),
+        scopes_supported: vec!["openid".into(), "offline_access".into()],
+        code_challenge_methods_supported: Some(vec!["S256".into()]),
+        iss_parameter_supported: true,
+        client_id_metadata_document_supported: true,
+        token_endpoint_auth_methods_supported: Some(vec!["none".into(), "client_secret_post".into()]),
+        from_document: true,
+    };
+    let minimal = default_metadata("http://localhost:1234");
+    for m in [full, minimal] {
+        let text = m.to_json().to_string();
+        let back = AsMetadata::from_json(&json(&text));
+        assert_eq!(back.as_ref(), Some(&m), "{text}");
+    }
+}
+
+#[test]
+fn discovered_json_round_trip_keeps_the_resource_string_exactly() {
+    let with_prm = Discovered {
+        resource: "http://localhost:1234".into(),
+        resource_metadata_url: Some("http://localhost:1234/.well-known/oauth-protected-resource".into()),
+        prm_scopes_supported: vec!["mcp:read".into(), "mcp:write".into()],
+        metadata: default_metadata("http://localhost:1234"),
+    };
+    let without_prm = Discovered {
+        resource: "https://h/mcp?x=1".into(),
+        resource_metadata_url: None,
+        prm_scopes_supported: Vec::new(),
+        metadata: default_metadata("https://h"),
+    };
+    for d in [with_prm, without_prm] {
+        let back = Discovered::from_json(&json(&d.to_json().to_string()));
+        assert_eq!(back.as_ref(), Some(&d));
+    }
+}

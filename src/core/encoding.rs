@@ -118,7 +118,7 @@ pub fn form_urldecode(s: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

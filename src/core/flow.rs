@@ -134,7 +134,7 @@ pub async fn authorize(io: &impl Io, cfg: &Config, req: &AuthorizeRequest) -> Re
             let covers = req
                 .scope
                 .as_ref()
-                .is_none_or(|s| scope::contains_all(&t.scope, s));
+                .map_or(true, |s| scope::contains_all(&t.scope, s));
             let usable = !t.is_expired(io.now_ms(), 0) || t.refresh_token.is_some();
             if covers && usable {
                 return Ok(Authorization::Authorized(t));
@@ -401,9 +401,13 @@ async fn step_up(
     let token_scope = tokens.map(|t| t.scope.clone()).unwrap_or_default();
     let requested = tokens.map(|t| t.requested.clone()).unwrap_or_default();
     let union = scope::step_up_scope(&requested, &token_scope, &challenge.scope);
-    if !scope::needs_new_authorization(&union, &token_scope) {
-        // The token already holds everything asked for: re-authorizing
-        // would loop through the authorization server for nothing.
+    // The token already holds every challenged scope (or none was named): a
+    // new authorization cannot give the server what it says is missing. The
+    // union can still exceed the token when the AS granted less than was
+    // requested (an unechoed `offline_access`), which would otherwise send
+    // the user through the authorization server for nothing.
+    let challenge_held = tokens.is_some() && scope::contains_all(&token_scope, &challenge.scope);
+    if challenge_held || !scope::needs_new_authorization(&union, &token_scope) {
         return Err(insufficient_scope(&challenge, d.as_ref()));
     }
     let mut sorted = union.clone();
@@ -446,15 +450,22 @@ where
         return Ok(FetchEnd::Response);
     }
     let mut tokens = current_tokens(io, cfg)?;
+    // A token refreshed just now is not refreshed again on a 401 (P-25).
+    let mut refreshed = false;
     if let Some(t) = &tokens {
         if t.is_expired(io.now_ms(), EXPIRY_SKEW_MS) && t.refresh_token.is_some() {
-            tokens = refresh(io, cfg, Some(&t.access_token))
-                .await
-                .ok()
-                .or(current_tokens(io, cfg)?);
+            tokens = match refresh(io, cfg, Some(&t.access_token)).await {
+                Ok(new) => {
+                    refreshed = true;
+                    Some(new)
+                }
+                Err(_) => current_tokens(io, cfg)?,
+            };
         }
     }
-    let mut refreshed = false;
+    // Tokens found by `authorize` (a callback page's hand-off, another tab)
+    // are tried once instead of redirecting.
+    let mut adopted = false;
     loop {
         let answer = send(tokens.as_ref().map(|t| t.access_token.clone())).await?;
         let challenge = answer.www_authenticate.as_deref().and_then(bearer_challenge);
@@ -469,16 +480,24 @@ where
                         continue;
                     }
                 }
+                // Without a token, stored ones may exist that `current_tokens`
+                // could not see: a hand-off from the callback page into
+                // memory storage waits for discovery, which memory lost.
                 let req = AuthorizeRequest {
                     challenge,
                     scope: None,
                     return_to: return_to.to_string(),
-                    force: true,
+                    force: tokens.is_some(),
                 };
-                return match authorize(io, cfg, &req).await? {
-                    Authorization::Redirect(url) => Ok(FetchEnd::Redirect(url)),
-                    Authorization::Authorized(_) => Ok(FetchEnd::Response),
-                };
+                match authorize(io, cfg, &req).await? {
+                    Authorization::Redirect(url) => return Ok(FetchEnd::Redirect(url)),
+                    Authorization::Authorized(t) if !adopted => {
+                        adopted = true;
+                        tokens = Some(t);
+                        continue;
+                    }
+                    Authorization::Authorized(_) => return Ok(FetchEnd::Response),
+                }
             }
             403 if challenge.as_ref().and_then(|c| c.error.as_deref()) == Some("insufficient_scope") => {
                 let c = challenge.unwrap_or_default();
@@ -530,6 +549,6 @@ pub async fn sign_out(io: &impl Io, cfg: &Config) -> Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 #[path = "flow_tests.rs"]
 mod tests;

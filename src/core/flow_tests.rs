@@ -1,1 +1,956 @@
+//! Whole flows over the fake `Io`: from the first 401 to stored tokens, the
+//! callback's bookkeeping, refresh, step-up, and where tokens may go.
 
+use super::*;
+use crate::core::authorize::PENDING_TTL_MS;
+use crate::core::encoding::form_urldecode;
+use crate::core::http::{FetchOutcome, HttpRequest, Method};
+use crate::core::testing::*;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::{ready, Ready};
+
+const REVOKE_URL: &str = "https://as.example.com/revoke";
+const ROOT_PRM_URL: &str = "https://mcp.example.com/.well-known/oauth-protected-resource";
+const OIDC_URL: &str = "https://as.example.com/.well-known/openid-configuration";
+const PRM2_URL: &str = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp-moved";
+const ISSUER2: &str = "https://as2.example.com";
+const AS2_META_URL: &str = "https://as2.example.com/.well-known/oauth-authorization-server";
+const REGISTER2_URL: &str = "https://as2.example.com/register";
+const TOKEN2_URL: &str = "https://as2.example.com/token";
+
+// ---------------------------------------------------------------- helpers
+
+/// The MCP server, from the fetch wrapper's side: queued answers (the last
+/// repeats) and the bearer token each call received.
+struct Resource {
+    answers: RefCell<VecDeque<ResourceAnswer>>,
+    seen: RefCell<Vec<Option<String>>>,
+}
+
+impl Resource {
+    fn new(answers: Vec<ResourceAnswer>) -> Resource {
+        Resource {
+            answers: RefCell::new(answers.into()),
+            seen: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn send(&self) -> impl FnMut(Option<Secret>) -> Ready<Result<ResourceAnswer>> + '_ {
+        move |token| {
+            self.seen.borrow_mut().push(token.map(|t| t.expose().to_string()));
+            let mut q = self.answers.borrow_mut();
+            let a = if q.len() > 1 {
+                q.pop_front()
+            } else {
+                q.front().cloned()
+            };
+            ready(Ok(a.expect("the test queued an answer")))
+        }
+    }
+
+    fn seen(&self) -> Vec<Option<String>> {
+        self.seen.borrow().clone()
+    }
+}
+
+fn answer(status: u16, www_authenticate: Option<&str>) -> ResourceAnswer {
+    ResourceAnswer {
+        status,
+        www_authenticate: www_authenticate.map(String::from),
+    }
+}
+
+fn ok() -> ResourceAnswer {
+    answer(200, None)
+}
+
+fn unauthorized(scope: &str) -> ResourceAnswer {
+    answer(
+        401,
+        Some(&format!(
+            r#"Bearer resource_metadata="{PRM_URL}", scope="{scope}""#
+        )),
+    )
+}
+
+fn insufficient(scope: &str) -> ResourceAnswer {
+    answer(
+        403,
+        Some(&format!(
+            r#"Bearer error="insufficient_scope", scope="{scope}", resource_metadata="{PRM_URL}", error_description="need write""#
+        )),
+    )
+}
+
+fn some(s: &str) -> Option<String> {
+    Some(s.to_string())
+}
+
+fn v(s: &str) -> Vec<String> {
+    s.split_whitespace().map(String::from).collect()
+}
+
+fn query(url: &str) -> Vec<(String, String)> {
+    form_urldecode(url.split_once('?').map_or("", |(_, q)| q))
+}
+
+fn param(url: &str, name: &str) -> Option<String> {
+    query(url).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+fn form(req: &HttpRequest) -> Vec<(String, String)> {
+    form_urldecode(req.body.as_deref().unwrap_or(""))
+}
+
+fn form_param(req: &HttpRequest, name: &str) -> Option<String> {
+    form(req).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+fn callback(pairs: &[(&str, &str)]) -> CallbackInput {
+    CallbackInput::Query(CallbackParams(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    ))
+}
+
+/// The callback the AS sends back for the authorization URL `url`.
+fn real_callback(url: &str, code: &str) -> CallbackInput {
+    let state = param(url, "state").expect("state in the authorization URL");
+    callback(&[("code", code), ("state", &state), ("iss", ISSUER)])
+}
+
+fn redirect_url(a: Authorization) -> String {
+    match a {
+        Authorization::Redirect(url) => url,
+        other => panic!("expected a redirect, got {other:?}"),
+    }
+}
+
+fn fetch_redirect(end: FetchEnd) -> String {
+    match end {
+        FetchEnd::Redirect(url) => url,
+        other => panic!("expected a redirect, got {other:?}"),
+    }
+}
+
+fn start(io: &FakeIo, cfg: &Config) -> String {
+    redirect_url(block_on(authorize(io, cfg, &AuthorizeRequest::default())).expect("authorize"))
+}
+
+/// A whole sign-in: authorization, then the callback with `token` answered.
+fn sign_in(io: &FakeIo, cfg: &Config, token: &str) -> Finished {
+    io.clear_route(TOKEN_URL);
+    io.json(TOKEN_URL, 200, token);
+    let url = start(io, cfg);
+    block_on(finish(
+        io,
+        &real_callback(&url, "code-1"),
+        None,
+        TokenTarget::Instance,
+    ))
+    .expect("finish")
+}
+
+fn signed_in(token: &str) -> (FakeIo, Config) {
+    let io = standard_io();
+    let cfg = config();
+    sign_in(&io, &cfg, token);
+    (io, cfg)
+}
+
+fn pending_keys(io: &FakeIo) -> Vec<String> {
+    io.keys_with(Area::Session, store::PENDING_PREFIX)
+}
+
+fn stored_tokens(io: &FakeIo) -> Option<TokenSet> {
+    current_tokens(io, &config()).expect("storage works")
+}
+
+fn access(io: &FakeIo) -> Option<String> {
+    stored_tokens(io).map(|t| t.access_token.expose().to_string())
+}
+
+/// A page reload: storage survives, queued answers and records do not.
+fn reload(io: &FakeIo) -> FakeIo {
+    let fresh = FakeIo::new();
+    fresh.now.set(io.now.get());
+    fresh.random_byte.set(io.random_byte.get());
+    fresh.storage.replace(io.storage.borrow().clone());
+    fresh
+}
+
+fn token_requests(io: &FakeIo) -> Vec<HttpRequest> {
+    io.requests_to(TOKEN_URL)
+}
+
+fn as_json_without_offline_access() -> String {
+    as_json().replace(r#""offline_access","#, "")
+}
+
+// ---------------------------------------------------------------- whole flow
+
+#[test]
+fn whole_flow_from_first_401_to_authenticated_response() {
+    let io = standard_io();
+    let cfg = config();
+    let first = Resource::new(vec![unauthorized("mcp:read")]);
+    let end = block_on(fetch(&io, &cfg, SERVER, "/app", first.send())).expect("fetch");
+    let url = fetch_redirect(end);
+    assert_eq!(first.seen(), vec![None]);
+    assert!(url.starts_with("https://as.example.com/authorize?"), "{url}");
+    assert_eq!(param(&url, "client_id"), some("dyn-client-1"));
+    assert_eq!(param(&url, "resource"), some(SERVER));
+    assert_eq!(param(&url, "scope"), some("mcp:read offline_access"));
+    assert_eq!(param(&url, "code_challenge_method"), some("S256"));
+
+    let reg = &io.requests_to(REGISTER_URL)[0];
+    assert!(
+        reg.body
+            .as_deref()
+            .unwrap_or("")
+            .contains(r#""scope":"mcp:read mcp:write offline_access""#),
+        "P-11: the challenge scope united with the PRM scopes"
+    );
+
+    io.json(
+        TOKEN_URL,
+        200,
+        &token_json("at-1", Some("rt-1"), Some("mcp:read")),
+    );
+    let done = block_on(finish(
+        &io,
+        &real_callback(&url, "code-1"),
+        None,
+        TokenTarget::Instance,
+    ))
+    .expect("finish");
+    assert_eq!(done.return_to, "/app");
+    assert_eq!(done.server_url, SERVER);
+    let exchange = &token_requests(&io)[0];
+    assert_eq!(form_param(exchange, "grant_type"), some("authorization_code"));
+    assert_eq!(form_param(exchange, "code"), some("code-1"));
+    assert_eq!(form_param(exchange, "resource"), some(SERVER));
+    assert_eq!(access(&io), some("at-1"));
+
+    let second = Resource::new(vec![ok()]);
+    let end = block_on(fetch(&io, &cfg, SERVER, "/app", second.send())).expect("fetch");
+    assert_eq!(end, FetchEnd::Response);
+    assert_eq!(second.seen(), vec![some("at-1")]);
+    assert_eq!(
+        *io.statuses.borrow(),
+        vec![
+            Status::Discovering,
+            Status::Registering,
+            Status::Redirecting,
+            Status::Exchanging,
+            Status::Authorized
+        ]
+    );
+}
+
+// ---------------------------------------------------------------- discovery cost
+
+#[test]
+fn p3_cold_discovery_with_root_prm_fallback_takes_two_round_trips() {
+    let io = FakeIo::new();
+    io.json(PRM_URL, 404, "not found");
+    io.json(
+        ROOT_PRM_URL,
+        200,
+        &format!(r#"{{"resource":"https://mcp.example.com","authorization_servers":["{ISSUER}"]}}"#),
+    );
+    io.on(AS_META_URL, FetchOutcome::NetworkError);
+    io.json(OIDC_URL, 200, &as_json());
+    let d = block_on(discover(&io, &config(), None)).expect("discover");
+    assert_eq!(io.round_trips.get(), 2);
+    assert_eq!(io.urls(), vec![PRM_URL, ROOT_PRM_URL, AS_META_URL, OIDC_URL]);
+    assert_eq!(d.resource, "https://mcp.example.com");
+    assert_eq!(d.metadata.issuer, ISSUER);
+}
+
+#[test]
+fn p3_warm_start_makes_no_discovery_or_registration_requests() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    let page = reload(&io);
+    let res = Resource::new(vec![ok()]);
+    let end = block_on(fetch(&page, &cfg, SERVER, "/", res.send())).expect("fetch");
+    assert_eq!(end, FetchEnd::Response);
+    assert_eq!(res.seen(), vec![some("at-1")]);
+    let again = block_on(authorize(&page, &cfg, &AuthorizeRequest::default())).expect("authorize");
+    assert!(matches!(again, Authorization::Authorized(_)));
+    assert_eq!(page.round_trips.get(), 0);
+    assert!(page.requests.borrow().is_empty());
+}
+
+// ---------------------------------------------------------------- P-12
+
+#[test]
+fn p12_new_authorization_server_means_new_registration_and_old_tokens_unsent() {
+    let (io, cfg) = signed_in(&token_json("at-old", None, None));
+    io.json(
+        PRM2_URL,
+        200,
+        &format!(r#"{{"resource":"{SERVER}","authorization_servers":["{ISSUER2}"]}}"#),
+    );
+    io.json(AS2_META_URL, 200, &as_json().replace(ISSUER, ISSUER2));
+    io.json(
+        REGISTER2_URL,
+        201,
+        r#"{"client_id":"as2-client","token_endpoint_auth_method":"none"}"#,
+    );
+    let moved = Resource::new(vec![answer(
+        401,
+        Some(&format!(r#"Bearer resource_metadata="{PRM2_URL}""#)),
+    )]);
+    let url = fetch_redirect(block_on(fetch(&io, &cfg, SERVER, "/", moved.send())).expect("fetch"));
+    assert!(url.starts_with("https://as2.example.com/authorize?"), "{url}");
+    assert_eq!(param(&url, "client_id"), some("as2-client"));
+    assert_eq!(io.requests_to(REGISTER2_URL).len(), 1);
+
+    let next = Resource::new(vec![ok()]);
+    block_on(fetch(&io, &cfg, SERVER, "/", next.send())).expect("fetch");
+    assert_eq!(next.seen(), vec![None]);
+}
+
+// ---------------------------------------------------------------- P-19 .. P-22
+
+#[test]
+fn p19_forged_callback_leaves_real_pending_flow_intact() {
+    let io = standard_io();
+    let cfg = config();
+    io.json(TOKEN_URL, 200, &token_json("at-1", None, None));
+    let url = start(&io, &cfg);
+    let state = param(&url, "state").expect("state");
+    let forged = callback(&[
+        ("code", "evil"),
+        ("state", &state),
+        ("iss", "https://evil.example"),
+    ]);
+    let err = block_on(finish(&io, &forged, None, TokenTarget::Instance)).expect_err("forged");
+    assert!(matches!(err, Error::IssuerMismatch { .. }), "{err:?}");
+    assert_eq!(pending_keys(&io).len(), 1);
+    assert!(token_requests(&io).is_empty());
+
+    block_on(finish(
+        &io,
+        &real_callback(&url, "code-1"),
+        None,
+        TokenTarget::Instance,
+    ))
+    .expect("real");
+    assert_eq!(access(&io), some("at-1"));
+}
+
+#[test]
+fn p19_successful_callback_consumes_record_so_replay_is_unknown_state() {
+    let io = standard_io();
+    let cfg = config();
+    io.json(TOKEN_URL, 200, &token_json("at-1", None, None));
+    let url = start(&io, &cfg);
+    let cb = real_callback(&url, "code-1");
+    block_on(finish(&io, &cb, None, TokenTarget::Instance)).expect("first");
+    assert!(pending_keys(&io).is_empty());
+    let replay = block_on(finish(&io, &cb, None, TokenTarget::Instance));
+    assert_eq!(replay, Err(Error::UnknownState));
+    assert_eq!(token_requests(&io).len(), 1);
+}
+
+#[test]
+fn p22_error_callback_with_valid_iss_consumes_record_and_gives_oauth_error() {
+    let io = standard_io();
+    let url = start(&io, &config());
+    let state = param(&url, "state").expect("state");
+    let cb = callback(&[
+        ("error", "access_denied"),
+        ("error_description", "user said no"),
+        ("state", &state),
+        ("iss", ISSUER),
+    ]);
+    let err = block_on(finish(&io, &cb, None, TokenTarget::Instance)).expect_err("error callback");
+    match err {
+        Error::OAuth {
+            code, description, ..
+        } => {
+            assert_eq!(code, "access_denied");
+            assert_eq!(description, some("user said no"));
+        }
+        other => panic!("expected OAuth, got {other:?}"),
+    }
+    assert!(pending_keys(&io).is_empty());
+    assert!(token_requests(&io).is_empty());
+}
+
+#[test]
+fn p19_unknown_state_leaves_storage_untouched() {
+    let io = standard_io();
+    start(&io, &config());
+    let before = io.storage.borrow().clone();
+    let cb = callback(&[("code", "c"), ("state", "no-such-state"), ("iss", ISSUER)]);
+    let res = block_on(finish(&io, &cb, None, TokenTarget::Instance));
+    assert_eq!(res, Err(Error::UnknownState));
+    assert_eq!(*io.storage.borrow(), before);
+    assert!(token_requests(&io).is_empty());
+}
+
+#[test]
+fn p16_expired_pending_record_gives_pending_expired_and_is_removed() {
+    let io = standard_io();
+    let url = start(&io, &config());
+    io.now.set(io.now.get() + PENDING_TTL_MS + 1);
+    let res = block_on(finish(
+        &io,
+        &real_callback(&url, "c"),
+        None,
+        TokenTarget::Instance,
+    ));
+    assert_eq!(res, Err(Error::PendingExpired));
+    assert!(pending_keys(&io).is_empty());
+    assert!(token_requests(&io).is_empty());
+}
+
+#[test]
+fn p16_starting_a_flow_sweeps_expired_pending_records() {
+    let io = standard_io();
+    let cfg = config();
+    let old = start(&io, &cfg);
+    io.now.set(io.now.get() + PENDING_TTL_MS + 1);
+    let fresh = start(&io, &cfg);
+    let keys = pending_keys(&io);
+    assert_eq!(keys.len(), 1);
+    assert_eq!(
+        keys[0],
+        store::pending_key(&param(&fresh, "state").expect("state"))
+    );
+    assert_ne!(param(&old, "state"), param(&fresh, "state"));
+}
+
+#[test]
+fn p18_code_form_finishes_the_single_pending_flow() {
+    let io = standard_io();
+    io.json(TOKEN_URL, 200, &token_json("at-1", None, None));
+    start(&io, &config());
+    let input = CallbackInput::Code {
+        code: "code-9".into(),
+        iss: some(ISSUER),
+    };
+    let done = block_on(finish(&io, &input, None, TokenTarget::Instance)).expect("finish");
+    assert_eq!(done.tokens.access_token.expose(), "at-1");
+    assert_eq!(form_param(&token_requests(&io)[0], "code"), some("code-9"));
+    assert!(pending_keys(&io).is_empty());
+}
+
+#[test]
+fn p16_two_servers_pending_at_once_finish_independently() {
+    const OTHER: &str = "https://tools.example.net/mcp";
+    const OTHER_PRM: &str = "https://tools.example.net/.well-known/oauth-protected-resource/mcp";
+    let io = standard_io();
+    io.json(
+        OTHER_PRM,
+        200,
+        &format!(r#"{{"resource":"{OTHER}","authorization_servers":["{ISSUER2}"]}}"#),
+    );
+    io.json(AS2_META_URL, 200, &as_json().replace(ISSUER, ISSUER2));
+    io.json(REGISTER2_URL, 201, r#"{"client_id":"as2-client"}"#);
+    io.json(TOKEN_URL, 200, &token_json("at-one", None, None));
+    io.json(TOKEN2_URL, 200, &token_json("at-two", None, None));
+    let cfg_one = config();
+    let mut cfg_two = config();
+    cfg_two.server = ServerUrl::parse(OTHER).expect("url");
+
+    let url_one = start(&io, &cfg_one);
+    let url_two = start(&io, &cfg_two);
+    assert_eq!(pending_keys(&io).len(), 2);
+
+    let state_two = param(&url_two, "state").expect("state");
+    let cb_two = callback(&[("code", "c2"), ("state", &state_two), ("iss", ISSUER2)]);
+    let two = block_on(finish(&io, &cb_two, None, TokenTarget::Instance)).expect("second");
+    assert_eq!(two.server_url, OTHER);
+    assert_eq!(pending_keys(&io).len(), 1);
+
+    let one = block_on(finish(
+        &io,
+        &real_callback(&url_one, "c1"),
+        None,
+        TokenTarget::Instance,
+    ))
+    .expect("first");
+    assert_eq!(one.server_url, SERVER);
+    assert_eq!(access(&io), some("at-one"));
+    let t2 = current_tokens(&io, &cfg_two).expect("storage").expect("tokens");
+    assert_eq!(t2.access_token.expose(), "at-two");
+    assert_eq!(t2.issuer, ISSUER2);
+}
+
+// ---------------------------------------------------------------- token targets
+
+#[test]
+fn callback_from_record_with_local_storage_writes_local_area() {
+    let io = standard_io();
+    let mut cfg = config();
+    cfg.token_storage = "local".into();
+    io.json(TOKEN_URL, 200, &token_json("at-1", None, None));
+    let url = start(&io, &cfg);
+    block_on(finish(
+        &io,
+        &real_callback(&url, "c"),
+        None,
+        TokenTarget::FromRecord,
+    ))
+    .expect("finish");
+    let key = store::tokens_key(ISSUER, SERVER);
+    assert!(io.get(Area::Local, &key).is_some());
+    assert!(io.get(Area::Tokens, &key).is_none());
+}
+
+#[test]
+fn callback_from_record_with_memory_storage_hands_off_through_session() {
+    let io = standard_io();
+    let mut cfg = config();
+    cfg.token_storage = "memory".into();
+    io.json(TOKEN_URL, 200, &token_json("at-1", None, None));
+    let url = start(&io, &cfg);
+    block_on(finish(
+        &io,
+        &real_callback(&url, "c"),
+        None,
+        TokenTarget::FromRecord,
+    ))
+    .expect("finish");
+    assert!(io.get(Area::Session, &store::handoff_key(SERVER)).is_some());
+    assert!(io.get(Area::Tokens, &store::tokens_key(ISSUER, SERVER)).is_none());
+
+    let t = store::load_tokens(&io, ISSUER, SERVER)
+        .expect("storage")
+        .expect("handed off");
+    assert_eq!(t.access_token.expose(), "at-1");
+    assert!(io.get(Area::Session, &store::handoff_key(SERVER)).is_none());
+    assert!(io.get(Area::Tokens, &store::tokens_key(ISSUER, SERVER)).is_some());
+}
+
+#[test]
+fn memory_hand_off_is_used_by_fetch_after_reload_instead_of_a_new_redirect() {
+    let io = standard_io();
+    let mut cfg = config();
+    cfg.token_storage = "memory".into();
+    io.json(TOKEN_URL, 200, &token_json("at-1", None, None));
+    let url = start(&io, &cfg);
+    block_on(finish(
+        &io,
+        &real_callback(&url, "c"),
+        None,
+        TokenTarget::FromRecord,
+    ))
+    .expect("finish");
+    // Memory storage does not survive the reload; sessionStorage does.
+    io.storage
+        .borrow_mut()
+        .retain(|(area, _), _| *area != Area::Tokens);
+    let page = reload(&io);
+    page.json(PRM_URL, 200, &prm_json());
+    page.json(AS_META_URL, 200, &as_json());
+    let res = Resource::new(vec![unauthorized("mcp:read"), ok()]);
+    let end = block_on(fetch(&page, &cfg, SERVER, "/", res.send())).expect("fetch");
+    assert_eq!(end, FetchEnd::Response);
+    assert_eq!(res.seen(), vec![None, some("at-1")]);
+    assert!(pending_keys(&page).is_empty());
+}
+
+// ---------------------------------------------------------------- P-25, P-26 refresh
+
+#[test]
+fn p25_expired_token_is_refreshed_once_and_old_refresh_token_kept() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), Some("mcp:read")));
+    io.now.set(io.now.get() + 3_600_000);
+    io.clear_route(TOKEN_URL);
+    io.json(TOKEN_URL, 200, &token_json("at-2", None, None));
+    let res = Resource::new(vec![ok()]);
+    block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("fetch");
+    assert_eq!(res.seen(), vec![some("at-2")]);
+    let reqs = token_requests(&io);
+    assert_eq!(reqs.len(), 2, "one exchange, one refresh");
+    let r = &reqs[1];
+    assert_eq!(form_param(r, "grant_type"), some("refresh_token"));
+    assert_eq!(form_param(r, "refresh_token"), some("rt-1"));
+    assert_eq!(form_param(r, "resource"), some(SERVER));
+    assert_eq!(form_param(r, "client_id"), some("dyn-client-1"));
+    assert_eq!(form_param(r, "scope"), None);
+    let t = stored_tokens(&io).expect("tokens");
+    assert_eq!(t.access_token.expose(), "at-2");
+    assert_eq!(t.refresh_token.as_ref().map(Secret::expose), Some("rt-1"));
+    assert_eq!(t.scope, v("mcp:read"));
+}
+
+#[test]
+fn p25_rotated_refresh_token_is_stored() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    io.clear_route(TOKEN_URL);
+    io.json(TOKEN_URL, 200, &token_json("at-2", Some("rt-2"), None));
+    block_on(refresh(&io, &cfg, None)).expect("refresh");
+    let t = stored_tokens(&io).expect("tokens");
+    assert_eq!(t.refresh_token.as_ref().map(Secret::expose), Some("rt-2"));
+    assert_eq!(io.locks_taken.get(), 1);
+}
+
+#[test]
+fn p25_refresh_after_another_tab_refreshed_sends_no_request() {
+    let (io, cfg) = signed_in(&token_json("at-2", Some("rt-2"), None));
+    let requests_before = io.requests.borrow().len();
+    let got = block_on(refresh(&io, &cfg, Some(&Secret::new("at-1")))).expect("refresh");
+    assert_eq!(got.access_token.expose(), "at-2");
+    assert_eq!(io.requests.borrow().len(), requests_before);
+    assert_eq!(io.locks_taken.get(), 1);
+}
+
+#[test]
+fn p26_invalid_grant_clears_tokens_but_keeps_client_and_discovery() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    io.clear_route(TOKEN_URL);
+    io.json(TOKEN_URL, 400, r#"{"error":"invalid_grant"}"#);
+    let err = block_on(refresh(&io, &cfg, None)).expect_err("rejected");
+    assert!(
+        matches!(&err, Error::OAuth { code, .. } if code == "invalid_grant"),
+        "{err:?}"
+    );
+    assert!(stored_tokens(&io).is_none());
+    assert!(store::load_client(&io, ISSUER, REDIRECT)
+        .expect("storage")
+        .is_some());
+    assert!(store::load_discovery(&io, SERVER).expect("storage").is_some());
+}
+
+#[test]
+fn p26_invalid_client_clears_client_and_tokens_but_keeps_discovery() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    io.clear_route(TOKEN_URL);
+    io.json(TOKEN_URL, 401, r#"{"error":"invalid_client"}"#);
+    let err = block_on(refresh(&io, &cfg, None)).expect_err("rejected");
+    assert!(
+        matches!(&err, Error::OAuth { code, .. } if code == "invalid_client"),
+        "{err:?}"
+    );
+    assert!(stored_tokens(&io).is_none());
+    assert!(store::load_client(&io, ISSUER, REDIRECT)
+        .expect("storage")
+        .is_none());
+    assert!(store::load_discovery(&io, SERVER).expect("storage").is_some());
+}
+
+#[test]
+fn p26_transient_refresh_failure_keeps_everything() {
+    for outcome in [
+        FetchOutcome::NetworkError,
+        FetchOutcome::Response(crate::core::http::HttpResponse::new(503, "busy")),
+    ] {
+        let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+        io.clear_route(TOKEN_URL);
+        io.on(TOKEN_URL, outcome.clone());
+        let before = io.storage.borrow().clone();
+        block_on(refresh(&io, &cfg, None)).expect_err("transient");
+        assert_eq!(*io.storage.borrow(), before, "{outcome:?}");
+    }
+}
+
+#[test]
+fn p25_401_with_refresh_token_refreshes_and_retries_once() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    io.clear_route(TOKEN_URL);
+    io.json(TOKEN_URL, 200, &token_json("at-2", None, None));
+    let res = Resource::new(vec![answer(401, Some(r#"Bearer error="invalid_token""#)), ok()]);
+    let end = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("fetch");
+    assert_eq!(end, FetchEnd::Response);
+    assert_eq!(res.seen(), vec![some("at-1"), some("at-2")]);
+    assert_eq!(token_requests(&io).len(), 2, "one exchange, one refresh");
+    assert!(pending_keys(&io).is_empty());
+}
+
+#[test]
+fn p25_token_refreshed_before_sending_is_not_refreshed_again_on_401() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    io.now.set(io.now.get() + 3_600_000);
+    io.clear_route(TOKEN_URL);
+    io.json(TOKEN_URL, 200, &token_json("at-2", None, None));
+    let res = Resource::new(vec![unauthorized("mcp:read")]);
+    let end = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("fetch");
+    assert!(matches!(end, FetchEnd::Redirect(_)));
+    assert_eq!(res.seen(), vec![some("at-2")]);
+    assert_eq!(token_requests(&io).len(), 2, "one exchange, one refresh");
+}
+
+// ---------------------------------------------------------------- P-14 step-up
+
+/// Signed in with `mcp:read` through a DCR client registered for `mcp:read` only.
+fn narrow_client_signed_in() -> (FakeIo, Config) {
+    let io = standard_io();
+    let cfg = config();
+    io.clear_route(REGISTER_URL);
+    io.json(REGISTER_URL, 201, &registration_json("mcp:read"));
+    io.json(
+        REGISTER_URL,
+        201,
+        r#"{"client_id":"dyn-client-2","token_endpoint_auth_method":"none","scope":"mcp:read mcp:write offline_access"}"#,
+    );
+    io.json(
+        TOKEN_URL,
+        200,
+        &token_json("at-1", Some("rt-1"), Some("mcp:read")),
+    );
+    let res = Resource::new(vec![unauthorized("mcp:read")]);
+    let url = fetch_redirect(block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("fetch"));
+    block_on(finish(
+        &io,
+        &real_callback(&url, "c1"),
+        None,
+        TokenTarget::Instance,
+    ))
+    .expect("finish");
+    (io, cfg)
+}
+
+#[test]
+fn p14_step_up_reauthorizes_with_union_and_reregisters_narrow_client() {
+    let (io, cfg) = narrow_client_signed_in();
+    let res = Resource::new(vec![insufficient("mcp:read mcp:write")]);
+    let url = fetch_redirect(block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("fetch"));
+    assert_eq!(res.seen(), vec![some("at-1")]);
+    assert_eq!(param(&url, "scope"), some("mcp:read offline_access mcp:write"));
+    let regs = io.requests_to(REGISTER_URL);
+    assert_eq!(regs.len(), 2);
+    assert!(regs[1].body.as_deref().unwrap_or("").contains("mcp:write"));
+    assert_eq!(param(&url, "client_id"), some("dyn-client-2"));
+}
+
+#[test]
+fn p14_step_up_count_survives_the_redirect_and_caps_a_second_403() {
+    let (io, cfg) = narrow_client_signed_in();
+    let res = Resource::new(vec![insufficient("mcp:read mcp:write")]);
+    let url = fetch_redirect(block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("fetch"));
+    // The AS grants only part of the union again.
+    let callback_page = reload(&io);
+    callback_page.json(
+        TOKEN_URL,
+        200,
+        &token_json("at-2", Some("rt-2"), Some("mcp:read")),
+    );
+    block_on(finish(
+        &callback_page,
+        &real_callback(&url, "c2"),
+        None,
+        TokenTarget::Instance,
+    ))
+    .expect("finish");
+
+    let app = reload(&callback_page);
+    let again = Resource::new(vec![insufficient("mcp:read mcp:write")]);
+    let err = block_on(fetch(&app, &cfg, SERVER, "/", again.send())).expect_err("capped");
+    assert_eq!(
+        err,
+        Error::InsufficientScope {
+            required_scope: "mcp:read mcp:write".into(),
+            resource_metadata_url: some(PRM_URL),
+            error_description: some("need write"),
+        }
+    );
+    assert!(pending_keys(&app).is_empty());
+    assert_eq!(app.round_trips.get(), 0);
+}
+
+fn assert_throws_without_redirect(step_up: StepUpPolicy) {
+    let (io, mut cfg) = signed_in(&token_json("at-1", Some("rt-1"), Some("mcp:read")));
+    cfg.step_up = step_up;
+    let trips = io.round_trips.get();
+    let res = Resource::new(vec![insufficient("mcp:read mcp:write")]);
+    let err = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect_err("throws");
+    assert_eq!(
+        err,
+        Error::InsufficientScope {
+            required_scope: "mcp:read mcp:write".into(),
+            resource_metadata_url: some(PRM_URL),
+            error_description: some("need write"),
+        }
+    );
+    assert!(pending_keys(&io).is_empty());
+    assert_eq!(io.round_trips.get(), trips);
+}
+
+#[test]
+fn p14_throw_mode_gives_insufficient_scope_without_redirect() {
+    assert_throws_without_redirect(StepUpPolicy {
+        throw: true,
+        max_retries: 1,
+    });
+}
+
+#[test]
+fn p14_cap_zero_gives_insufficient_scope_without_redirect() {
+    assert_throws_without_redirect(StepUpPolicy {
+        throw: false,
+        max_retries: 0,
+    });
+}
+
+#[test]
+fn p14_403_for_scope_the_token_already_has_does_not_reauthorize() {
+    // The AS granted less than was requested (no offline_access echoed):
+    // asking again cannot give the server what it says it lacks.
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), Some("mcp:read mcp:write")));
+    let trips = io.round_trips.get();
+    let res = Resource::new(vec![insufficient("mcp:write")]);
+    let err = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect_err("no loop");
+    assert!(matches!(err, Error::InsufficientScope { .. }), "{err:?}");
+    assert!(pending_keys(&io).is_empty());
+    assert_eq!(io.round_trips.get(), trips);
+}
+
+#[test]
+fn p14_successful_response_clears_the_step_up_counter() {
+    let (io, cfg) = narrow_client_signed_in();
+    let res = Resource::new(vec![insufficient("mcp:read mcp:write")]);
+    block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("step-up");
+    assert!(io.get(Area::Session, &store::step_up_key(SERVER)).is_some());
+    let res = Resource::new(vec![ok()]);
+    block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("fetch");
+    assert!(io.get(Area::Session, &store::step_up_key(SERVER)).is_none());
+}
+
+#[test]
+fn p14_403_without_insufficient_scope_is_returned_as_is() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), Some("mcp:read")));
+    let trips = io.round_trips.get();
+    let res = Resource::new(vec![answer(403, Some(r#"Bearer error="access_denied""#))]);
+    let end = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("fetch");
+    assert_eq!(end, FetchEnd::Response);
+    assert_eq!(res.seen().len(), 1);
+    assert_eq!(io.round_trips.get(), trips);
+    assert!(pending_keys(&io).is_empty());
+}
+
+// ---------------------------------------------------------------- P-27
+
+#[test]
+fn p27_other_origin_gets_no_token_and_no_auth_handling() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    let trips = io.round_trips.get();
+    let res = Resource::new(vec![unauthorized("mcp:read")]);
+    let end = block_on(fetch(&io, &cfg, "https://evil.example.org/mcp", "/", res.send())).expect("fetch");
+    assert_eq!(end, FetchEnd::Response);
+    assert_eq!(res.seen(), vec![None]);
+    assert_eq!(io.round_trips.get(), trips);
+    assert!(pending_keys(&io).is_empty());
+}
+
+#[test]
+fn p27_same_origin_other_path_gets_the_token() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    let res = Resource::new(vec![ok()]);
+    block_on(fetch(
+        &io,
+        &cfg,
+        "https://mcp.example.com/other/path?x=1",
+        "/",
+        res.send(),
+    ))
+    .expect("fetch");
+    assert_eq!(res.seen(), vec![some("at-1")]);
+}
+
+// ---------------------------------------------------------------- P-13 scope selection
+
+#[test]
+fn p13_challenge_scope_is_requested() {
+    let io = standard_io();
+    let res = Resource::new(vec![unauthorized("mcp:write")]);
+    let url = fetch_redirect(block_on(fetch(&io, &config(), SERVER, "/", res.send())).expect("fetch"));
+    assert_eq!(param(&url, "scope"), some("mcp:write offline_access"));
+}
+
+#[test]
+fn p13_without_challenge_scope_prm_scopes_are_requested() {
+    let io = standard_io();
+    let res = Resource::new(vec![answer(
+        401,
+        Some(&format!(r#"Bearer resource_metadata="{PRM_URL}""#)),
+    )]);
+    let url = fetch_redirect(block_on(fetch(&io, &config(), SERVER, "/", res.send())).expect("fetch"));
+    assert_eq!(param(&url, "scope"), some("mcp:read mcp:write offline_access"));
+}
+
+#[test]
+fn p13_offline_access_is_not_added_when_the_as_does_not_list_it() {
+    let io = standard_io();
+    io.clear_route(AS_META_URL);
+    io.json(AS_META_URL, 200, &as_json_without_offline_access());
+    let res = Resource::new(vec![unauthorized("mcp:read")]);
+    let url = fetch_redirect(block_on(fetch(&io, &config(), SERVER, "/", res.send())).expect("fetch"));
+    assert_eq!(param(&url, "scope"), some("mcp:read"));
+    let reg = &io.requests_to(REGISTER_URL)[0];
+    assert!(!reg.body.as_deref().unwrap_or("").contains("offline_access"));
+}
+
+// ---------------------------------------------------------------- misc
+
+#[test]
+fn p9_pre_registered_client_skips_registration() {
+    let io = standard_io();
+    let mut cfg = config();
+    cfg.client.client_id = some("pre-registered-id");
+    let url = start(&io, &cfg);
+    assert_eq!(param(&url, "client_id"), some("pre-registered-id"));
+    assert!(io.requests_to(REGISTER_URL).is_empty());
+    assert!(!io.statuses.borrow().contains(&Status::Registering));
+}
+
+#[test]
+fn failing_storage_surfaces_storage_error() {
+    let io = standard_io();
+    io.fail_storage.set(true);
+    let res = Resource::new(vec![unauthorized("mcp:read")]);
+    let err = block_on(fetch(&io, &config(), SERVER, "/", res.send())).expect_err("storage");
+    assert!(matches!(err, Error::Storage { .. }), "{err:?}");
+}
+
+#[test]
+fn sign_out_removes_tokens_and_revokes_refresh_and_access_tokens() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    block_on(sign_out(&io, &cfg)).expect("sign out");
+    assert!(stored_tokens(&io).is_none());
+    let revs = io.requests_to(REVOKE_URL);
+    let sent: Vec<_> = revs
+        .iter()
+        .map(|r| (form_param(r, "token"), form_param(r, "token_type_hint")))
+        .collect();
+    assert_eq!(
+        sent,
+        vec![
+            (some("rt-1"), some("refresh_token")),
+            (some("at-1"), some("access_token"))
+        ]
+    );
+    assert!(revs.iter().all(|r| r.method == Method::Post));
+}
+
+#[test]
+fn p2_401_without_readable_www_authenticate_discovers_by_probing() {
+    let io = standard_io();
+    let res = Resource::new(vec![answer(401, None)]);
+    let url = fetch_redirect(block_on(fetch(&io, &config(), SERVER, "/", res.send())).expect("fetch"));
+    assert_eq!(io.urls().first().map(String::as_str), Some(PRM_URL));
+    assert_eq!(io.requests_to(PRM_URL).len(), 1);
+    // The challenge's scope hint is lost: the PRM scopes are asked for.
+    assert_eq!(param(&url, "scope"), some("mcp:read mcp:write offline_access"));
+}
+
+#[test]
+fn p15_resource_is_sent_on_code_exchange_and_refresh() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    io.clear_route(TOKEN_URL);
+    io.json(TOKEN_URL, 200, &token_json("at-2", None, None));
+    block_on(refresh(&io, &cfg, None)).expect("refresh");
+    let reqs = token_requests(&io);
+    assert_eq!(reqs.len(), 2);
+    assert!(reqs
+        .iter()
+        .all(|r| form_param(r, "resource").as_deref() == Some(SERVER)));
+}

@@ -167,7 +167,7 @@ pub fn probe_verdict(outcome: &FetchOutcome) -> ProbeVerdict<'_> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -22,5 +22,5 @@ pub mod store;
 pub mod token;
 pub mod url;
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 pub(crate) mod testing;

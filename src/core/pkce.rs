@@ -25,7 +25,7 @@ pub fn state(random: &[u8; 32]) -> String {
     base64url_nopad(random)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -315,6 +315,6 @@ impl ClientInfo {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 #[path = "registration_tests.rs"]
 mod tests;

@@ -129,7 +129,7 @@ pub fn needs_reregistration(wanted: &[String], registered: &[String]) -> bool {
     !registered.is_empty() && !contains_all(registered, wanted)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

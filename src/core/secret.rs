@@ -22,7 +22,7 @@ impl fmt::Debug for Secret {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -48,7 +48,11 @@ impl FakeIo {
     }
 
     pub fn on(&self, url: &str, outcome: FetchOutcome) -> &Self {
-        self.routes.borrow_mut().entry(url.to_string()).or_default().push_back(outcome);
+        self.routes
+            .borrow_mut()
+            .entry(url.to_string())
+            .or_default()
+            .push_back(outcome);
         self
     }
 
@@ -62,7 +66,12 @@ impl FakeIo {
     }
 
     pub fn requests_to(&self, url: &str) -> Vec<HttpRequest> {
-        self.requests.borrow().iter().filter(|r| r.url == url).cloned().collect()
+        self.requests
+            .borrow()
+            .iter()
+            .filter(|r| r.url == url)
+            .cloned()
+            .collect()
     }
 
     pub fn urls(&self) -> Vec<String> {
@@ -96,7 +105,9 @@ impl FakeIo {
 
     fn check(&self) -> Result<()> {
         if self.fail_storage.get() {
-            Err(Error::Storage { what: "SecurityError: storage is disabled".into() })
+            Err(Error::Storage {
+                what: "SecurityError: storage is disabled".into(),
+            })
         } else {
             Ok(())
         }
@@ -125,7 +136,9 @@ impl Io for FakeIo {
 
     fn store(&self, area: Area, key: &str, value: &str) -> Result<()> {
         self.check()?;
-        self.storage.borrow_mut().insert((area, key.to_string()), value.to_string());
+        self.storage
+            .borrow_mut()
+            .insert((area, key.to_string()), value.to_string());
         Ok(())
     }
 
@@ -148,7 +161,9 @@ impl Io for FakeIo {
         // Distinct per call, so two flows get two states.
         let b = self.random_byte.get();
         self.random_byte.set(b.wrapping_add(1));
-        buf.iter_mut().enumerate().for_each(|(i, x)| *x = b.wrapping_add(i as u8));
+        buf.iter_mut()
+            .enumerate()
+            .for_each(|(i, x)| *x = b.wrapping_add(i as u8));
         Ok(())
     }
 
@@ -207,7 +222,11 @@ pub fn standard_io() -> FakeIo {
     let io = FakeIo::new();
     io.json(PRM_URL, 200, &prm_json());
     io.json(AS_META_URL, 200, &as_json());
-    io.json(REGISTER_URL, 201, &registration_json("mcp:read mcp:write offline_access"));
+    io.json(
+        REGISTER_URL,
+        201,
+        &registration_json("mcp:read mcp:write offline_access"),
+    );
     io
 }
 

@@ -260,6 +260,6 @@ pub fn invalidated_by(err: &Error) -> Invalidate {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 #[path = "token_tests.rs"]
 mod tests;

@@ -185,7 +185,7 @@ pub fn append_well_known(u: &str, suffix: &str) -> Result<String, UrlError> {
     Ok(format!("{}{path}/.well-known/{suffix}", &u[..auth_end]))
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -1,0 +1,42 @@
+# mcp-web-auth. `make demo` runs the demo; `make test` runs every test.
+# Both install what they need first (scripts/install-tools.sh, idempotent).
+SHELL := /bin/bash
+export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: demo test build tools lint test-host test-browser test-node test-stack test-e2e test-conformance
+
+tools:
+	@bash scripts/install-tools.sh
+
+build: tools
+	@bash scripts/build-pkg.sh
+
+demo: build
+	@node www/demo.mjs
+
+test: tools lint test-host test-browser build test-node test-stack test-e2e test-conformance
+	@echo "make test: all suites passed"
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -q -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown -q -- -D warnings
+
+test-host:
+	cargo test -q
+
+# Browser tests of the web adapters, in headless Debian Chromium.
+test-browser:
+	wasm-pack test --headless --chrome --mode no-install -- --test 'browser_*'
+
+test-node:
+	@if ls tests/node/*.test.mjs >/dev/null 2>&1; then node --test tests/node/; fi
+
+test-stack:
+	node --test www/stack/
+
+test-e2e:
+	@if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then node --test --test-concurrency=1 tests/e2e/; fi
+
+test-conformance:
+	@if [ -x tests/conformance/run.sh ]; then bash tests/conformance/run.sh; fi

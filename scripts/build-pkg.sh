@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds the npm package into pkg/: wasm-pack (--target web, release, wasm-opt
+# from npm's binaryen), then the package entry that re-exports the wasm API
+# and the error classes from one module instance, the package.json from
+# pkg.json.in, and the size report with its budget.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/tools/node_modules/.bin:$PATH"
+
+BUDGET_GZIP_BYTES=${BUDGET_GZIP_BYTES:-46080}   # 45 KB: wasm + JS glue + entry, gzip -9
+
+wasm-pack build --target web --release --mode no-install --out-dir pkg --out-name mcp_web_auth >/dev/null 2>pkg-build.log || {
+  cat pkg-build.log >&2; exit 1; }
+rm -f pkg-build.log pkg/.gitignore pkg/package.json pkg/README.md
+
+errors=$(cd pkg && ls snippets/*/js/errors.js)
+version=$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)
+
+cat > pkg/index.js <<JS
+// mcp-web-auth: package entry. The error classes come from the very module
+// the wasm glue imports, so \`instanceof\` holds for thrown errors.
+export { default, initSync, McpAuth, finishAuth } from './mcp_web_auth.js';
+export {
+  McpAuthError,
+  IssuerMismatchError,
+  InsufficientScopeError,
+  OAuthError,
+  AuthorizationServerMismatchError,
+  RegistrationRejectedError,
+  InsecureEndpointError,
+  DiscoveryError,
+  AuthorizationRedirectError,
+} from './${errors}';
+JS
+cp js/index.d.ts pkg/index.d.ts
+sed "s/@VERSION@/$version/" pkg.json.in > pkg/package.json
+cp README.md pkg/README.md
+
+size() { wc -c < "$1" | tr -d ' '; }
+gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }
+wasm=pkg/mcp_web_auth_bg.wasm
+total_raw=0; total_gz=0
+printf '%-44s %9s %9s\n' file raw gzip
+for f in "$wasm" pkg/mcp_web_auth.js pkg/index.js "pkg/$errors"; do
+  printf '%-44s %9s %9s\n' "$f" "$(size "$f")" "$(gz "$f")"
+  total_raw=$((total_raw + $(size "$f"))); total_gz=$((total_gz + $(gz "$f")))
+done
+printf '%-44s %9s %9s   (budget %s gzip)\n' total "$total_raw" "$total_gz" "$BUDGET_GZIP_BYTES"
+if [ "$total_gz" -gt "$BUDGET_GZIP_BYTES" ]; then
+  echo "size budget exceeded: $total_gz > $BUDGET_GZIP_BYTES bytes gzip" >&2
+  exit 1
+fi
