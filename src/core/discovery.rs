@@ -56,6 +56,10 @@ pub struct PrmProbe {
 /// P-3: the PRM URLs in priority order.
 pub fn prm_probes(server: &ServerUrl, resource_metadata: Option<&str>) -> Result<Vec<PrmProbe>> {
     if let Some(url) = resource_metadata {
+        // Fetched over plain http, the metadata could name any AS (P-17's rule, here too).
+        if !Url::parse(url).is_ok_and(|u| u.is_https_or_loopback()) {
+            return Err(Error::InsecureEndpoint { url: url.to_string() });
+        }
         return Ok(vec![PrmProbe {
             url: url.to_string(),
             expected_resource: server.as_written.clone(),

@@ -193,7 +193,7 @@ impl fmt::Display for Error {
             }
             Error::PkceNotSupported { issuer } => write!(
                 f,
-                "authorization server {} does not advertise PKCE S256 (set allowMissingPkceMetadata to proceed anyway)",
+                "authorization server {} does not advertise PKCE S256 (if it omits code_challenge_methods_supported yet supports S256, set allowMissingPkceMetadata)",
                 quote(issuer)
             ),
             Error::Discovery { stage, reason, likely_cors } => {

@@ -71,9 +71,14 @@ impl Config {
 
 /// P-3..P-8, or the cache. A challenge pointing at other metadata than the
 /// cached one means the server moved: discover again (P-12).
-pub async fn discover(io: &impl Io, cfg: &Config, challenge: Option<&BearerChallenge>) -> Result<Discovered> {
+pub async fn discover(
+    io: &impl Io,
+    cfg: &Config,
+    challenge: Option<&BearerChallenge>,
+    fresh: bool,
+) -> Result<Discovered> {
     let hint = challenge.and_then(|c| c.resource_metadata.as_deref());
-    if let Some(cached) = store::load_discovery(io, cfg.server_url())? {
+    if let Some(cached) = store::load_discovery(io, cfg.server_url())?.filter(|_| !fresh) {
         if hint.is_none() || hint == cached.resource_metadata_url.as_deref() {
             return Ok(cached);
         }
@@ -124,11 +129,14 @@ pub struct AuthorizeRequest {
     pub return_to: String,
     /// Skip the "tokens already exist" shortcut.
     pub force: bool,
+    /// Fetch the metadata again instead of trusting the cache: a token was
+    /// just rejected, so the server may have moved to another AS (P-12).
+    pub rediscover: bool,
 }
 
 /// Discovery → registration → authorization URL and pending record.
 pub async fn authorize(io: &impl Io, cfg: &Config, req: &AuthorizeRequest) -> Result<Authorization> {
-    let d = discover(io, cfg, req.challenge.as_ref()).await?;
+    let d = discover(io, cfg, req.challenge.as_ref(), req.rediscover).await?;
     if !req.force {
         if let Some(t) = store::load_tokens(io, &d.metadata.issuer, cfg.server_url())? {
             let covers = req
@@ -423,6 +431,7 @@ async fn step_up(
         scope: Some(union),
         return_to: return_to.to_string(),
         force: true,
+        rediscover: false,
     };
     match authorize(io, cfg, &req).await? {
         Authorization::Redirect(url) => Ok(FetchEnd::Redirect(url)),
@@ -488,6 +497,7 @@ where
                     scope: None,
                     return_to: return_to.to_string(),
                     force: tokens.is_some(),
+                    rediscover: tokens.is_some(),
                 };
                 match authorize(io, cfg, &req).await? {
                     Authorization::Redirect(url) => return Ok(FetchEnd::Redirect(url)),

@@ -264,7 +264,7 @@ fn p3_cold_discovery_with_root_prm_fallback_takes_two_round_trips() {
     );
     io.on(AS_META_URL, FetchOutcome::NetworkError);
     io.json(OIDC_URL, 200, &as_json());
-    let d = block_on(discover(&io, &config(), None)).expect("discover");
+    let d = block_on(discover(&io, &config(), None, false)).expect("discover");
     assert_eq!(io.round_trips.get(), 2);
     assert_eq!(io.urls(), vec![PRM_URL, ROOT_PRM_URL, AS_META_URL, OIDC_URL]);
     assert_eq!(d.resource, "https://mcp.example.com");
@@ -313,6 +313,36 @@ fn p12_new_authorization_server_means_new_registration_and_old_tokens_unsent() {
     let next = Resource::new(vec![ok()]);
     block_on(fetch(&io, &cfg, SERVER, "/", next.send())).expect("fetch");
     assert_eq!(next.seen(), vec![None]);
+}
+
+#[test]
+fn p12_rejected_token_refetches_unchanged_prm_url_and_follows_new_authorization_server() {
+    // The conformance "authorization-server-migration" case: same PRM URL,
+    // new content, and a 401 for the old AS's token.
+    let (io, cfg) = signed_in(&token_json("at-old", None, None));
+    io.clear_route(PRM_URL);
+    io.json(
+        PRM_URL,
+        200,
+        &format!(r#"{{"resource":"{SERVER}","authorization_servers":["{ISSUER2}"]}}"#),
+    );
+    io.json(AS2_META_URL, 200, &as_json().replace(ISSUER, ISSUER2));
+    io.json(REGISTER2_URL, 201, r#"{"client_id":"as2-client","token_endpoint_auth_method":"none"}"#);
+    let rejected = Resource::new(vec![unauthorized("mcp:read")]);
+    let url = fetch_redirect(block_on(fetch(&io, &cfg, SERVER, "/", rejected.send())).expect("fetch"));
+    assert!(url.starts_with("https://as2.example.com/authorize?"), "{url}");
+    assert_eq!(param(&url, "client_id"), some("as2-client"));
+    assert_eq!(io.requests_to(REGISTER2_URL).len(), 1);
+}
+
+#[test]
+fn p3_missing_token_uses_cached_discovery_without_refetching() {
+    let (io, cfg) = signed_in(&token_json("at-1", None, None));
+    block_on(sign_out(&io, &cfg)).expect("sign out");
+    let before = io.requests_to(PRM_URL).len();
+    let first = Resource::new(vec![unauthorized("mcp:read")]);
+    fetch_redirect(block_on(fetch(&io, &cfg, SERVER, "/", first.send())).expect("fetch"));
+    assert_eq!(io.requests_to(PRM_URL).len(), before);
 }
 
 // ---------------------------------------------------------------- P-19 .. P-22

@@ -157,6 +157,7 @@ impl McpAuth {
                 scope: scope.map(|s| scope::split(&s)),
                 return_to,
                 force: false,
+                rediscover: false,
             };
             let io = &inner.io;
             match flow::authorize(io, &inner.config, &req).await.map_err(|e| js_err(Some(io), e))? {
