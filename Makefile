@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: demo test build tools lint test-host test-browser test-node test-stack test-e2e test-conformance
+.PHONY: demo test build tools lint test-host test-browser test-chromium test-node test-consumers test-stack test-e2e test-conformance
 
 tools:
 	@bash scripts/install-tools.sh
@@ -14,7 +14,7 @@ build: tools
 demo: build
 	@node www/demo.mjs
 
-test: tools lint test-host test-browser build test-node test-stack test-e2e test-conformance
+test: tools lint test-host test-browser build test-chromium test-node test-consumers test-stack test-e2e test-conformance
 	@echo "make test: all suites passed"
 
 lint:
@@ -29,8 +29,17 @@ test-host:
 test-browser:
 	wasm-pack test --headless --chrome --mode no-install -- --test 'browser_*'
 
+# The built package's JS API in headless Chromium against a fixture server.
+test-chromium:
+	@if ls tests/chromium/*.test.mjs >/dev/null 2>&1; then node --test --test-concurrency=1 tests/chromium/; fi
+
+# The built package in Node (no window, no sessionStorage of its own).
 test-node:
 	@if ls tests/node/*.test.mjs >/dev/null 2>&1; then node --test tests/node/; fi
+
+# The packed tarball installed into a Vite app, a plain page and Node.
+test-consumers:
+	@if ls tests/consumers/*.test.mjs >/dev/null 2>&1; then node --test --test-concurrency=1 tests/consumers/; fi
 
 test-stack:
 	node --test www/stack/
