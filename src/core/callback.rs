@@ -86,7 +86,7 @@ pub fn sole_pending<'a>(
     let mut live = records
         .iter()
         .filter(|r| !r.is_expired(now_ms))
-        .filter(|r| server_url.map_or(true, |s| r.server_url == s));
+        .filter(|r| server_url.is_none_or(|s| r.server_url == s));
     match (live.next(), live.next()) {
         (Some(r), None) => Ok(r),
         _ => Err(Error::UnknownState),

@@ -142,7 +142,7 @@ pub async fn authorize(io: &impl Io, cfg: &Config, req: &AuthorizeRequest) -> Re
             let covers = req
                 .scope
                 .as_ref()
-                .map_or(true, |s| scope::contains_all(&t.scope, s));
+                .is_none_or(|s| scope::contains_all(&t.scope, s));
             let usable = !t.is_expired(io.now_ms(), 0) || t.refresh_token.is_some();
             if covers && usable {
                 return Ok(Authorization::Authorized(t));
