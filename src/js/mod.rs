@@ -57,7 +57,9 @@ fn current_href() -> String {
 }
 
 /// `onRedirect(url)` (awaited when it returns a promise), else `location.assign(url)`.
-async fn redirect(on_redirect: Option<&Function>, url: &str) -> Result<(), Error> {
+/// What `onRedirect` throws or rejects with reaches the caller unchanged: an
+/// app that finishes the flow inside it (popups, Node) sees its real error.
+async fn redirect(io: &WebIo, on_redirect: Option<&Function>, url: &str) -> Result<(), JsValue> {
     let result = match on_redirect {
         Some(f) => f.call1(&JsValue::UNDEFINED, &url.into()),
         None => {
@@ -65,15 +67,15 @@ async fn redirect(on_redirect: Option<&Function>, url: &str) -> Result<(), Error
             let assign = Reflect::get(&location, &"assign".into())
                 .ok()
                 .and_then(|f| f.dyn_into::<Function>().ok())
-                .ok_or_else(|| Error::config("no location to redirect; pass the onRedirect option"))?;
+                .ok_or_else(|| {
+                    js_err(Some(io), Error::config("no location to redirect; pass the onRedirect option"))
+                })?;
             assign.call1(&location, &url.into())
         }
     };
-    let v = result.map_err(|_| Error::config("onRedirect threw"))?;
+    let v = result?;
     if v.has_type::<Promise>() {
-        wasm_bindgen_futures::JsFuture::from(Promise::from(v))
-            .await
-            .map_err(|_| Error::config("onRedirect rejected"))?;
+        wasm_bindgen_futures::JsFuture::from(Promise::from(v)).await?;
     }
     Ok(())
 }
@@ -163,7 +165,7 @@ impl McpAuth {
             match flow::authorize(io, &inner.config, &req).await.map_err(|e| js_err(Some(io), e))? {
                 Authorization::Authorized(_) => Ok("AUTHORIZED".into()),
                 Authorization::Redirect(url) => {
-                    redirect(inner.on_redirect.as_ref(), &url).await.map_err(|e| js_err(Some(io), e))?;
+                    redirect(io, inner.on_redirect.as_ref(), &url).await?;
                     Ok("REDIRECT".into())
                 }
             }
@@ -263,7 +265,7 @@ async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) ->
     match flow::fetch(io, &inner.config, &url, &current_href(), send).await {
         Ok(FetchEnd::Response) => Ok(last.borrow_mut().take().unwrap_or(JsValue::UNDEFINED)),
         Ok(FetchEnd::Redirect(to)) => {
-            redirect(inner.on_redirect.as_ref(), &to).await.map_err(|e| js_err(Some(io), e))?;
+            redirect(io, inner.on_redirect.as_ref(), &to).await?;
             Err(js_err(Some(io), Error::RedirectStarted))
         }
         Err(Error::Network { .. }) if raw_error.borrow().is_some() => {
