@@ -59,8 +59,12 @@ fn p16_pending_record_round_trips_through_real_session_storage() {
 #[wasm_bindgen_test]
 fn storage_keys_lists_session_storage_keys() {
     let io = io(Store::memory());
-    io.store(Area::Session, "mcp-web-auth:test:k", "v").expect("store");
-    assert!(io.keys(Area::Session).expect("keys").contains(&"mcp-web-auth:test:k".to_string()));
+    io.store(Area::Session, "mcp-web-auth:test:k", "v")
+        .expect("store");
+    assert!(io
+        .keys(Area::Session)
+        .expect("keys")
+        .contains(&"mcp-web-auth:test:k".to_string()));
     io.remove(Area::Session, "mcp-web-auth:test:k").expect("remove");
 }
 

@@ -85,7 +85,7 @@ impl<'a> Cursor<'a> {
         while self.peek().is_some_and(&pred) {
             self.pos += 1;
         }
-        &self.s[start..self.pos]
+        self.s.get(start..self.pos).unwrap_or_default()
     }
 
     fn token(&mut self) -> &'a str {
@@ -114,7 +114,7 @@ impl<'a> Cursor<'a> {
         let mut out = String::new();
         // Skip the opening quote.
         self.pos += 1;
-        let mut chars = self.s[self.pos..].char_indices();
+        let mut chars = self.s.get(self.pos..).unwrap_or_default().char_indices();
         let base = self.pos;
         while let Some((i, c)) = chars.next() {
             match c {
@@ -157,7 +157,7 @@ impl<'a> Cursor<'a> {
             let end = self.pos;
             self.skip_ws();
             if self.at_element_end() {
-                return Some(self.s[start..end].to_owned());
+                return Some(self.s.get(start..end).unwrap_or_default().to_owned());
             }
         }
         self.pos = start;
@@ -282,7 +282,8 @@ fn is_absolute_http_url(s: &str) -> bool {
     }
     let rest = ["https://", "http://"].iter().find_map(|prefix| {
         let head = s.get(..prefix.len())?;
-        head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+        head.eq_ignore_ascii_case(prefix)
+            .then(|| s.get(prefix.len()..).unwrap_or_default())
     });
     let Some(rest) = rest else {
         return false;

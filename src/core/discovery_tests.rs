@@ -901,5 +901,10 @@ fn discovered_json_round_trip_keeps_the_resource_string_exactly() {
 fn p3_plain_http_resource_metadata_hint_is_refused() {
     let server = ServerUrl::parse("https://mcp.example.com/mcp").expect("server");
     let err = prm_probes(&server, Some("http://evil.example.com/prm")).expect_err("insecure hint");
-    assert_eq!(err, Error::InsecureEndpoint { url: "http://evil.example.com/prm".into() });
+    assert_eq!(
+        err,
+        Error::InsecureEndpoint {
+            url: "http://evil.example.com/prm".into()
+        }
+    );
 }

@@ -418,9 +418,7 @@ async fn step_up(
     if challenge_held || !scope::needs_new_authorization(&union, &token_scope) {
         return Err(insufficient_scope(&challenge, d.as_ref()));
     }
-    let mut sorted = union.clone();
-    sorted.sort();
-    let key = scope::join(&sorted);
+    let key = scope::canonical(&union);
     let attempts = store::step_up_attempts(io, cfg.server_url(), &key)?;
     if attempts >= cfg.step_up.max_retries {
         return Err(insufficient_scope(&challenge, d.as_ref()));

@@ -327,7 +327,11 @@ fn p12_rejected_token_refetches_unchanged_prm_url_and_follows_new_authorization_
         &format!(r#"{{"resource":"{SERVER}","authorization_servers":["{ISSUER2}"]}}"#),
     );
     io.json(AS2_META_URL, 200, &as_json().replace(ISSUER, ISSUER2));
-    io.json(REGISTER2_URL, 201, r#"{"client_id":"as2-client","token_endpoint_auth_method":"none"}"#);
+    io.json(
+        REGISTER2_URL,
+        201,
+        r#"{"client_id":"as2-client","token_endpoint_auth_method":"none"}"#,
+    );
     let rejected = Resource::new(vec![unauthorized("mcp:read")]);
     let url = fetch_redirect(block_on(fetch(&io, &cfg, SERVER, "/", rejected.send())).expect("fetch"));
     assert!(url.starts_with("https://as2.example.com/authorize?"), "{url}");

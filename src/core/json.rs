@@ -1,6 +1,11 @@
 //! Minimal strict JSON (RFC 8259): a value tree, a parser and a compact
 //! serializer. It replaces serde_json to keep the wasm build small; the
 //! protocol code only reads a few fields out of metadata and token responses.
+//!
+//! Numbers avoid core's float parsing and formatting, which would add some
+//! 25 KB to the wasm (a 10 KB power-of-five table, Grisu and Dragon4): the
+//! library only ever writes integers (timestamps, counts), and only reads
+//! integers that matter (`expires_in`). See `decimal_to_f64` and `write_json`.
 
 use std::fmt::{self, Write as _};
 
@@ -152,6 +157,8 @@ pub fn quote(s: &str) -> String {
     out
 }
 
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 fn write_str(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
     f.write_char('"')?;
     for c in s.chars() {
@@ -164,7 +171,12 @@ fn write_str(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
             '\u{8}' => f.write_str("\\b")?,
             '\u{c}' => f.write_str("\\f")?,
             // U+2028/9 are line terminators to JS and many log viewers.
-            '\u{0}'..='\u{1f}' | '\u{2028}' | '\u{2029}' => write!(f, "\\u{:04x}", c as u32)?,
+            '\u{0}'..='\u{1f}' | '\u{2028}' | '\u{2029}' => {
+                f.write_str("\\u")?;
+                for shift in [12, 8, 4, 0] {
+                    f.write_char(HEX[(c as usize >> shift) & 0xf] as char)?;
+                }
+            }
             _ => f.write_char(c)?,
         }
     }
@@ -175,14 +187,14 @@ fn write_json(f: &mut fmt::Formatter<'_>, v: &Json) -> fmt::Result {
     match v {
         Json::Null => f.write_str("null"),
         Json::Bool(b) => f.write_str(if *b { "true" } else { "false" }),
-        Json::Number(n) if !n.is_finite() => f.write_str("null"),
-        // Safe integers print like JS does (no ".0"); the cast is exact here.
-        Json::Number(n) if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_992.0 => {
-            write!(f, "{}", *n as i64)
+        // Integers print like JS does (no ".0"); below 2^63 the cast is exact.
+        Json::Number(n) if n.fract() == 0.0 && n.abs() < 9_223_372_036_854_775_808.0 => {
+            fmt::Display::fmt(&(*n as i64), f)
         }
-        // Debug is the shortest round-tripping form and uses exponents for
-        // extreme magnitudes, all of which is valid JSON number syntax.
-        Json::Number(n) => write!(f, "{n:?}"),
+        // The library writes only integers (timestamps, counts). Anything
+        // else is written as `null`, as JS does for non-finite numbers,
+        // rather than pulling float formatting into the wasm.
+        Json::Number(_) => f.write_str("null"),
         Json::String(s) => write_str(f, s),
         Json::Array(items) => {
             f.write_char('[')?;
@@ -215,6 +227,86 @@ impl fmt::Display for Json {
     }
 }
 
+/// 10^n for n ≤ 22, exactly: every power of ten up to 1e22 is an f64.
+fn pow10(n: i32) -> f64 {
+    let mut p = 1.0;
+    for _ in 0..n {
+        p *= 10.0;
+    }
+    p
+}
+
+/// The value of a number that matched the JSON grammar. Correctly rounded
+/// for integers below 2^64 and, by Clinger's fast path, for up to 15
+/// significant digits with a power of ten within ±22: that covers every
+/// number an OAuth document carries. Beyond that the result may be off by a
+/// few ulps, which no field the library reads could notice.
+fn decimal_to_f64(text: &[u8]) -> f64 {
+    let (negative, text) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    let mut mantissa: u64 = 0;
+    let mut exp10: i32 = 0;
+    let mut fraction = false;
+    let mut bytes = text.iter();
+    for &b in bytes.by_ref() {
+        match b {
+            b'.' => fraction = true,
+            b'0'..=b'9' => match mantissa
+                .checked_mul(10)
+                .and_then(|m| m.checked_add(u64::from(b - b'0')))
+            {
+                Some(m) => {
+                    mantissa = m;
+                    exp10 -= i32::from(fraction);
+                }
+                // Past 19 digits: drop the digit, keeping the magnitude.
+                None => exp10 += i32::from(!fraction),
+            },
+            _ => break, // 'e' or 'E'
+        }
+    }
+    let mut exp: i32 = 0;
+    let mut exp_negative = false;
+    for &b in bytes {
+        match b {
+            b'-' => exp_negative = true,
+            b'+' => {}
+            // Saturates far beyond any finite or nonzero f64.
+            _ => exp = (exp * 10 + i32::from(b - b'0')).min(100_000),
+        }
+    }
+    exp10 += if exp_negative { -exp } else { exp };
+    let mut v = mantissa as f64;
+    if mantissa != 0 {
+        if mantissa <= 1 << 53 && (-22..=22).contains(&exp10) {
+            // Both operands exact: one rounding, the correct one.
+            v = if exp10 < 0 {
+                v / pow10(-exp10)
+            } else {
+                v * pow10(exp10)
+            };
+        } else {
+            while exp10 > 0 && v.is_finite() {
+                let step = exp10.min(22);
+                v *= pow10(step);
+                exp10 -= step;
+            }
+            while exp10 < 0 && v != 0.0 {
+                let step = (-exp10).min(22);
+                v /= pow10(step);
+                exp10 += step;
+            }
+        }
+    }
+    if negative {
+        -v
+    } else {
+        v
+    }
+}
+
 struct Parser<'a> {
     s: &'a str,
     pos: usize,
@@ -230,6 +322,13 @@ impl Parser<'_> {
 
     fn peek(&self) -> Option<u8> {
         self.s.as_bytes().get(self.pos).copied()
+    }
+
+    /// The input from the cursor on. Checked slicing: the cursor is always on
+    /// a char boundary, and an unchecked slice would link in the panic's
+    /// formatting code.
+    fn rest(&self) -> &str {
+        self.s.get(self.pos..).unwrap_or_default()
     }
 
     fn skip_ws(&mut self) {
@@ -259,7 +358,7 @@ impl Parser<'_> {
                     ("false", Json::Bool(false)),
                     ("null", Json::Null),
                 ] {
-                    if self.s[self.pos..].starts_with(word) {
+                    if self.rest().starts_with(word) {
                         self.pos += word.len();
                         return Ok(v);
                     }
@@ -351,9 +450,8 @@ impl Parser<'_> {
                 return Err(self.err("invalid number"));
             }
         }
-        // The grammar above is a subset of what Rust's float parser accepts.
-        match self.s[start..self.pos].parse::<f64>() {
-            Ok(n) if n.is_finite() => Ok(Json::Number(n)),
+        match decimal_to_f64(self.s.as_bytes().get(start..self.pos).unwrap_or_default()) {
+            n if n.is_finite() => Ok(Json::Number(n)),
             _ => Err(JsonError {
                 offset: start,
                 reason: "number out of range",
@@ -386,7 +484,7 @@ impl Parser<'_> {
                 }
                 self.pos += 1;
             }
-            out.push_str(&self.s[run..self.pos]);
+            out.push_str(self.s.get(run..self.pos).unwrap_or_default());
             match self.peek() {
                 None => return Err(self.err("unterminated string")),
                 Some(b'"') => {
@@ -420,7 +518,7 @@ impl Parser<'_> {
                 };
                 let code = match hi {
                     0xD800..=0xDBFF => {
-                        if !self.s[self.pos..].starts_with("\\u") {
+                        if !self.rest().starts_with("\\u") {
                             return Err(lone);
                         }
                         self.pos += 2;
@@ -699,7 +797,7 @@ mod tests {
             ("s", "x".into()),
             ("o", String::from("y").into()),
             ("b", true.into()),
-            ("f", 1.5.into()),
+            ("f", (-3.0).into()),
             ("u", 7u64.into()),
             ("a", vec!["p".to_string()].into()),
             ("none", Option::<&str>::None.into()),
@@ -707,7 +805,7 @@ mod tests {
         ]);
         assert_eq!(
             v.to_string(),
-            r#"{"s":"x","o":"y","b":true,"f":1.5,"u":7,"a":["p"],"none":null,"some":2}"#
+            r#"{"s":"x","o":"y","b":true,"f":-3,"u":7,"a":["p"],"none":null,"some":2}"#
         );
     }
 
@@ -733,10 +831,41 @@ mod tests {
     }
 
     #[test]
-    fn serializes_other_numbers_in_shortest_form() {
-        assert_eq!(Json::Number(0.1).to_string(), "0.1");
-        assert_eq!(Json::Number(1e300).to_string(), "1e300");
-        assert_eq!(Json::Number(2.5e-8).to_string(), "2.5e-8");
+    fn serializes_integers_beyond_2_53_exactly() {
+        assert_eq!(Json::Number(2f64.powi(60)).to_string(), "1152921504606846976");
+        assert_eq!(Json::Number(-2f64.powi(62)).to_string(), "-4611686018427387904");
+    }
+
+    #[test]
+    fn serializes_non_integral_and_huge_numbers_as_null() {
+        // The library writes only integers; these are never produced by it.
+        assert_eq!(Json::Number(0.1).to_string(), "null");
+        assert_eq!(Json::Number(-2.5e-8).to_string(), "null");
+        assert_eq!(Json::Number(2f64.powi(63)).to_string(), "null");
+        assert_eq!(Json::Number(1e300).to_string(), "null");
+    }
+
+    #[test]
+    fn parses_decimals_and_exponents() {
+        for (s, n) in [
+            ("0", 0.0f64),
+            ("-0", -0.0),
+            ("0.1", 0.1),
+            ("3600", 3600.0),
+            ("1E3", 1000.0),
+            ("1e+3", 1000.0),
+            ("-25e-1", -2.5),
+            ("0.000001", 1e-6),
+            ("1700000000000", 1.7e12),
+            ("18446744073709551615", 18_446_744_073_709_551_615.0),
+            ("1e22", 1e22),
+            ("-1.5e-22", -1.5e-22),
+            ("0e999999999999", 0.0),
+            ("1e-999999999999", 0.0),
+        ] {
+            let v = Json::parse(s).ok().and_then(|v| v.as_f64());
+            assert_eq!(v.map(f64::to_bits), Some(n.to_bits()), "{s}");
+        }
     }
 
     #[test]
@@ -749,9 +878,7 @@ mod tests {
         let leaf = prop_oneof![
             Just(Json::Null),
             any::<bool>().prop_map(Json::Bool),
-            any::<f64>()
-                .prop_filter("finite", |n| n.is_finite())
-                .prop_map(Json::Number),
+            (-(1i64 << 62)..(1i64 << 62)).prop_map(|n| Json::Number(n as f64)),
             any::<i32>().prop_map(|n| Json::Number(f64::from(n))),
             any::<String>().prop_map(Json::String),
         ];
@@ -767,6 +894,37 @@ mod tests {
         #[test]
         fn round_trips_generated_trees(v in arb_json()) {
             prop_assert_eq!(Json::parse(&v.to_string()), Ok(v));
+        }
+
+        #[test]
+        fn parses_integers_below_2_64_correctly_rounded(n in any::<u64>(), neg in any::<bool>()) {
+            let s = if neg { format!("-{n}") } else { n.to_string() };
+            prop_assert_eq!(Json::parse(&s).ok().and_then(|v| v.as_f64()), s.parse::<f64>().ok());
+        }
+
+        #[test]
+        fn parses_short_decimals_correctly_rounded(
+            m in 0u64..1_000_000_000_000_000,
+            point in 0usize..16,
+            scale in -22i32..=22,
+        ) {
+            // Up to 15 significant digits, a decimal point anywhere, and an
+            // exponent such that the value is m * 10^scale.
+            let digits = m.to_string();
+            let point = point.min(digits.len() - 1);
+            let e = scale + (digits.len() - 1 - point) as i32;
+            let s = format!("{}.{}e{e}", &digits[..=point], &digits[point + 1..]).replace(".e", "e");
+            prop_assert_eq!(Json::parse(&s).ok().and_then(|v| v.as_f64()), s.parse::<f64>().ok(), "{}", s);
+        }
+
+        #[test]
+        fn parses_any_normal_number_within_a_few_ulps(x in proptest::num::f64::NORMAL) {
+            prop_assume!(x.abs() >= 1e-300);
+            for s in [format!("{x:e}"), format!("{x:?}")] {
+                let v = Json::parse(&s).ok().and_then(|v| v.as_f64());
+                let v = v.ok_or_else(|| TestCaseError::fail(s.clone()))?;
+                prop_assert!(((v - x) / x).abs() < 1e-14, "{} -> {}", s, v);
+            }
         }
 
         #[test]

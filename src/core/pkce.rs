@@ -3,9 +3,8 @@
 //! The randomness comes in as data (the web adapter fills it from
 //! `crypto.getRandomValues`), so tests can pin it.
 
-use crate::core::encoding::base64url_nopad;
+use crate::core::encoding::{base64url_nopad, sha256};
 use crate::core::secret::Secret;
-use sha2::{Digest, Sha256};
 
 /// Bytes of randomness a new authorization needs: 32 for the verifier, 32 for `state`.
 pub const RANDOM_BYTES: usize = 64;
@@ -17,7 +16,7 @@ pub fn verifier(random: &[u8; 32]) -> Secret {
 
 /// The S256 challenge: base64url(SHA-256(verifier)).
 pub fn challenge(verifier: &Secret) -> String {
-    base64url_nopad(&Sha256::digest(verifier.expose().as_bytes()))
+    base64url_nopad(&sha256(verifier.expose().as_bytes()))
 }
 
 /// `state`: 256 random bits, base64url (P-16 asks for at least 128).

@@ -6,8 +6,9 @@
 //! Scopes are compared as opaque strings: there is no hierarchy collapsing
 //! ("files" and "files:read" are distinct), because the meaning of a scope
 //! belongs to the authorization server, not to the client.
-
-use std::collections::HashSet;
+//!
+//! Lists are a handful of entries, so membership is a linear scan: hashing
+//! would cost the wasm build several KB for no measurable gain.
 
 /// The scope that asks the AS for a refresh token; added only when the AS
 /// advertises it (P-13), since requesting an unsupported scope can fail the
@@ -18,11 +19,13 @@ const OFFLINE_ACCESS: &str = "offline_access";
 /// drops empty pieces and duplicates, keeping the first-seen order so that
 /// what we send is predictable and mirrors what the server asked for.
 pub fn split(s: &str) -> Vec<String> {
-    let mut seen = HashSet::new();
-    s.split_ascii_whitespace()
-        .filter(|piece| seen.insert(*piece))
-        .map(str::to_owned)
-        .collect()
+    let mut out: Vec<String> = Vec::new();
+    for piece in s.split_ascii_whitespace() {
+        if !out.iter().any(|seen| seen == piece) {
+            out.push(piece.to_owned());
+        }
+    }
+    out
 }
 
 /// Joins scopes with single spaces, the RFC 6749 §3.3 wire form.
@@ -32,28 +35,43 @@ pub fn join(v: &[String]) -> String {
 
 /// All scopes of all sets, deduplicated, in first-seen order across the sets.
 pub fn union(sets: &[&[String]]) -> Vec<String> {
-    let mut seen: HashSet<&str> = HashSet::new();
-    let mut out = Vec::new();
+    let mut out: Vec<String> = Vec::new();
     for scope in sets.iter().flat_map(|set| set.iter()) {
-        if seen.insert(scope.as_str()) {
+        if !out.contains(scope) {
             out.push(scope.clone());
         }
     }
     out
 }
 
+/// The scopes sorted and joined: the same key whatever their order.
+pub fn canonical(scopes: &[String]) -> String {
+    // An insertion sort: these lists are short, and the standard library's
+    // sort adds 3 KB to the wasm build.
+    let mut sorted: Vec<&String> = Vec::with_capacity(scopes.len());
+    for scope in scopes {
+        let at = sorted.iter().position(|s| *s > scope).unwrap_or(sorted.len());
+        sorted.insert(at, scope);
+    }
+    let mut out = String::new();
+    for (i, scope) in sorted.into_iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(scope);
+    }
+    out
+}
+
 /// Set inclusion `want ⊆ have`; order and duplicates are irrelevant.
 pub fn contains_all(have: &[String], want: &[String]) -> bool {
-    let have: HashSet<&str> = have.iter().map(String::as_str).collect();
-    want.iter().all(|scope| have.contains(scope.as_str()))
+    want.iter().all(|scope| have.contains(scope))
 }
 
 /// `candidate ⊋ base` as sets: every scope of `base` is in `candidate`, and
 /// `candidate` has at least one more. Equal sets are not strict supersets.
 pub fn is_strict_superset(candidate: &[String], base: &[String]) -> bool {
-    let candidate: HashSet<&str> = candidate.iter().map(String::as_str).collect();
-    let base: HashSet<&str> = base.iter().map(String::as_str).collect();
-    base.is_subset(&candidate) && candidate.len() > base.len()
+    contains_all(candidate, base) && !contains_all(base, candidate)
 }
 
 /// Appends `offline_access` when the AS lists it and it is not already there.
@@ -133,6 +151,7 @@ pub fn needs_reregistration(wanted: &[String], registered: &[String]) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::collections::HashSet;
 
     fn v(s: &str) -> Vec<String> {
         s.split_whitespace().map(str::to_owned).collect()
@@ -214,6 +233,13 @@ mod tests {
                 "contains_all({have:?}, {want:?})"
             );
         }
+    }
+
+    #[test]
+    fn p14_canonical_ignores_order() {
+        assert_eq!(canonical(&v("b c a")), "a b c");
+        assert_eq!(canonical(&v("a:x a B")), "B a a:x");
+        assert_eq!(canonical(&[]), "");
     }
 
     #[test]
@@ -398,6 +424,19 @@ mod tests {
         #[test]
         fn p14_prop_union_includes_first_set(a in scopes(), b in scopes()) {
             prop_assert!(contains_all(&union(&[&a, &b]), &a));
+        }
+
+        #[test]
+        fn p14_prop_strict_superset_matches_set_definition(a in scopes(), b in scopes()) {
+            let (sa, sb): (HashSet<&String>, HashSet<&String>) = (a.iter().collect(), b.iter().collect());
+            prop_assert_eq!(is_strict_superset(&a, &b), sa.is_superset(&sb) && sa.len() > sb.len());
+        }
+
+        #[test]
+        fn p14_prop_canonical_is_the_sorted_join(a in scopes()) {
+            let mut sorted = a.clone();
+            sorted.sort();
+            prop_assert_eq!(canonical(&a), join(&sorted));
         }
 
         #[test]

@@ -60,11 +60,25 @@ impl Url {
     /// True when a path segment is `.` or `..` (also percent-encoded), which
     /// a browser would resolve away and so change what an identifier means.
     pub fn has_dot_segments(&self) -> bool {
-        self.path.split('/').any(|seg| {
-            let seg = seg.to_ascii_lowercase().replace("%2e", ".");
-            seg == "." || seg == ".."
-        })
+        self.path.split('/').any(is_dot_segment)
     }
+}
+
+/// `.` or `..`, each dot possibly written `%2e` or `%2E`. Scans tokens rather
+/// than decoding: a substring search would link in the panic formatting
+/// of core's searcher.
+fn is_dot_segment(seg: &str) -> bool {
+    let mut rest = seg.as_bytes();
+    let mut dots = 0;
+    while !rest.is_empty() {
+        rest = match rest {
+            [b'.', tail @ ..] => tail,
+            [b'%', b'2', b'e' | b'E', tail @ ..] => tail,
+            _ => return false,
+        };
+        dots += 1;
+    }
+    dots == 1 || dots == 2
 }
 
 /// Parses `s` and also returns the byte index where its authority ends, so
@@ -88,7 +102,7 @@ fn split(s: &str) -> Result<(Url, usize), UrlError> {
         .ok_or(UrlError("missing '//' after scheme"))?;
     let auth_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let auth_end = s.len() - rest.len() + auth_len;
-    let (authority, tail) = rest.split_at(auth_len);
+    let (authority, tail) = rest.split_at_checked(auth_len).unwrap_or((rest, ""));
     if authority.contains('@') {
         return Err(UrlError("userinfo not allowed"));
     }
@@ -102,7 +116,7 @@ fn split(s: &str) -> Result<(Url, usize), UrlError> {
             "" => None,
             _ => Some(after.strip_prefix(':').ok_or(UrlError("invalid IPv6 host"))?),
         };
-        (&authority[..ip.len() + 2], port)
+        (authority.get(..ip.len() + 2).unwrap_or_default(), port)
     } else {
         match authority.split_once(':') {
             Some((h, p)) => (h, Some(p)),
@@ -174,7 +188,10 @@ pub fn append_query(base: &str, pairs: &[(&str, &str)]) -> String {
 pub fn well_known(u: &str, suffix: &str) -> Result<String, UrlError> {
     let (url, auth_end) = split(u)?;
     let path = url.path.strip_suffix('/').unwrap_or(&url.path);
-    Ok(format!("{}/.well-known/{suffix}{path}", &u[..auth_end]))
+    Ok(format!(
+        "{}/.well-known/{suffix}{path}",
+        u.get(..auth_end).unwrap_or_default()
+    ))
 }
 
 /// OIDC Discovery form: the well-known suffix appended after the path (one
@@ -182,7 +199,10 @@ pub fn well_known(u: &str, suffix: &str) -> Result<String, UrlError> {
 pub fn append_well_known(u: &str, suffix: &str) -> Result<String, UrlError> {
     let (url, auth_end) = split(u)?;
     let path = url.path.strip_suffix('/').unwrap_or(&url.path);
-    Ok(format!("{}{path}/.well-known/{suffix}", &u[..auth_end]))
+    Ok(format!(
+        "{}{path}/.well-known/{suffix}",
+        u.get(..auth_end).unwrap_or_default()
+    ))
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -517,6 +537,12 @@ mod tests {
                 let _ = (u.origin(), u.has_dot_segments(), u.is_https_or_loopback());
             }
             let _ = well_known(&s, "x");
+        }
+
+        #[test]
+        fn dot_segments_are_those_that_decode_to_dots(seg in "([.]|%2[eE]|[a%2e]){0,4}") {
+            let decoded = seg.to_ascii_lowercase().replace("%2e", ".");
+            prop_assert_eq!(is_dot_segment(&seg), decoded == "." || decoded == "..");
         }
 
         #[test]

@@ -28,12 +28,20 @@ fn fields(e: &Error) -> Object {
             put("expected", expected.into());
             put("received", opt(received));
         }
-        Error::InsufficientScope { required_scope, resource_metadata_url, error_description } => {
+        Error::InsufficientScope {
+            required_scope,
+            resource_metadata_url,
+            error_description,
+        } => {
             put("requiredScope", required_scope.into());
             put("resourceMetadataUrl", opt(resource_metadata_url));
             put("errorDescription", opt(error_description));
         }
-        Error::OAuth { code, description, uri } => {
+        Error::OAuth {
+            code,
+            description,
+            uri,
+        } => {
             put("error", code.into());
             put("errorDescription", opt(description));
             put("errorUri", opt(uri));
@@ -49,7 +57,9 @@ fn fields(e: &Error) -> Object {
         }
         Error::InsecureEndpoint { url } => put("url", url.into()),
         Error::PkceNotSupported { issuer } => put("issuer", issuer.into()),
-        Error::Discovery { stage, likely_cors, .. } => {
+        Error::Discovery {
+            stage, likely_cors, ..
+        } => {
             let s = match stage {
                 DiscoveryStage::ProtectedResource => "protected_resource",
                 DiscoveryStage::AuthorizationServer => "authorization_server",

@@ -10,17 +10,18 @@ use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::core::callback::CallbackParams;
 use crate::core::error::Error;
-use crate::core::flow::{self, Authorization, AuthorizeRequest, CallbackInput, Config, FetchEnd, TokenTarget};
+use crate::core::flow::{
+    self, Authorization, AuthorizeRequest, CallbackInput, Config, FetchEnd, TokenTarget,
+};
 use crate::core::io::ResourceAnswer;
 use crate::core::scope;
 use crate::core::secret::Secret;
 use crate::web::fetch::Fetcher;
 use crate::web::storage::Store;
-use crate::web::WebIo;
+use crate::web::{promise, WebIo};
 
 struct Inner {
     config: Config,
@@ -68,7 +69,10 @@ async fn redirect(io: &WebIo, on_redirect: Option<&Function>, url: &str) -> Resu
                 .ok()
                 .and_then(|f| f.dyn_into::<Function>().ok())
                 .ok_or_else(|| {
-                    js_err(Some(io), Error::config("no location to redirect; pass the onRedirect option"))
+                    js_err(
+                        Some(io),
+                        Error::config("no location to redirect; pass the onRedirect option"),
+                    )
                 })?;
             assign.call1(&location, &url.into())
         }
@@ -116,7 +120,13 @@ impl McpAuth {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<McpAuth, JsValue> {
         let p = options::parse(&options).map_err(|e| js_err(None, e))?;
-        Ok(McpAuth { inner: Rc::new(Inner { config: p.config, io: p.io, on_redirect: p.on_redirect }) })
+        Ok(McpAuth {
+            inner: Rc::new(Inner {
+                config: p.config,
+                io: p.io,
+                on_redirect: p.on_redirect,
+            }),
+        })
     }
 
     /// The MCP server URL this client authorizes for.
@@ -136,7 +146,7 @@ impl McpAuth {
         #[wasm_bindgen(unchecked_param_type = "RequestInit")] init: JsValue,
     ) -> Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move { authenticated_fetch(inner, input, init).await })
+        promise(async move { authenticated_fetch(inner, input, init).await })
     }
 
     /// Starts or confirms authorization without a resource request. Resolves
@@ -148,8 +158,10 @@ impl McpAuth {
         #[wasm_bindgen(unchecked_param_type = "{ scope?: string; returnTo?: string }")] options: JsValue,
     ) -> Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
-            let scope = Reflect::get(&options, &"scope".into()).ok().and_then(|s| s.as_string());
+        promise(async move {
+            let scope = Reflect::get(&options, &"scope".into())
+                .ok()
+                .and_then(|s| s.as_string());
             let return_to = Reflect::get(&options, &"returnTo".into())
                 .ok()
                 .and_then(|s| s.as_string())
@@ -162,7 +174,10 @@ impl McpAuth {
                 rediscover: false,
             };
             let io = &inner.io;
-            match flow::authorize(io, &inner.config, &req).await.map_err(|e| js_err(Some(io), e))? {
+            match flow::authorize(io, &inner.config, &req)
+                .await
+                .map_err(|e| js_err(Some(io), e))?
+            {
                 Authorization::Authorized(_) => Ok("AUTHORIZED".into()),
                 Authorization::Redirect(url) => {
                     redirect(io, inner.on_redirect.as_ref(), &url).await?;
@@ -183,7 +198,7 @@ impl McpAuth {
         iss: Option<String>,
     ) -> Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
+        promise(async move {
             let io = &inner.io;
             let input = callback_input(&params, iss).map_err(|e| js_err(Some(io), e))?;
             let server = Some(inner.config.server_url());
@@ -195,7 +210,9 @@ impl McpAuth {
     }
 
     /// For display: `{ scope, expiresAt, hasRefreshToken }` or `null`. Never the tokens themselves.
-    #[wasm_bindgen(unchecked_return_type = "{ scope: string; expiresAt: number | null; hasRefreshToken: boolean } | null")]
+    #[wasm_bindgen(
+        unchecked_return_type = "{ scope: string; expiresAt: number | null; hasRefreshToken: boolean } | null"
+    )]
     pub fn tokens(&self) -> Result<JsValue, JsValue> {
         let io = &self.inner.io;
         let t = flow::current_tokens(io, &self.inner.config).map_err(|e| js_err(Some(io), e))?;
@@ -204,7 +221,13 @@ impl McpAuth {
             Some(t) => {
                 let o = Object::new();
                 set(&o, "scope", scope::join(&t.scope).into());
-                set(&o, "expiresAt", t.expires_at_ms.map(|v| JsValue::from(v as f64)).unwrap_or(JsValue::NULL));
+                set(
+                    &o,
+                    "expiresAt",
+                    t.expires_at_ms
+                        .map(|v| JsValue::from(v as f64))
+                        .unwrap_or(JsValue::NULL),
+                );
                 set(&o, "hasRefreshToken", t.refresh_token.is_some().into());
                 o.into()
             }
@@ -215,9 +238,11 @@ impl McpAuth {
     #[wasm_bindgen(js_name = signOut, unchecked_return_type = "Promise<void>")]
     pub fn sign_out(&self) -> Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
+        promise(async move {
             let io = &inner.io;
-            flow::sign_out(io, &inner.config).await.map_err(|e| js_err(Some(io), e))?;
+            flow::sign_out(io, &inner.config)
+                .await
+                .map_err(|e| js_err(Some(io), e))?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -227,30 +252,48 @@ impl McpAuth {
 /// signals behave as with plain `fetch`; cloned per attempt because a body
 /// can be read once.
 async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
-    let ctor: Function = global_get(&["Request"]).dyn_into().map_err(|_| JsValue::from("no Request"))?;
+    let ctor: Function = global_get(&["Request"])
+        .dyn_into()
+        .map_err(|_| JsValue::from("no Request"))?;
     let args = js_sys::Array::of2(&input, &init);
     let base = Reflect::construct(&ctor, &args)?;
-    let url = Reflect::get(&base, &"url".into())?.as_string().unwrap_or_default();
+    let url = Reflect::get(&base, &"url".into())?
+        .as_string()
+        .unwrap_or_default();
     let last: Rc<RefCell<Option<JsValue>>> = Rc::default();
     let raw_error: Rc<RefCell<Option<JsValue>>> = Rc::default();
     let fetcher: Fetcher = inner.io.fetcher.clone();
     let send = |token: Option<Secret>| {
-        let (base, last, raw_error, fetcher) = (base.clone(), last.clone(), raw_error.clone(), fetcher.clone());
+        let (base, last, raw_error, fetcher) =
+            (base.clone(), last.clone(), raw_error.clone(), fetcher.clone());
         async move {
             let net = |e: JsValue| {
                 *raw_error.borrow_mut() = Some(e);
-                Error::Network { what: "resource request failed".into() }
+                Error::Network {
+                    what: "resource request failed".into(),
+                }
             };
-            let clone: Function = Reflect::get(&base, &"clone".into()).and_then(|f| f.dyn_into()).map_err(net)?;
+            let clone: Function = Reflect::get(&base, &"clone".into())
+                .and_then(|f| f.dyn_into())
+                .map_err(net)?;
             let req = clone.call0(&base).map_err(net)?;
             if let Some(t) = token {
                 let headers = Reflect::get(&req, &"headers".into()).map_err(net)?;
-                let set: Function = Reflect::get(&headers, &"set".into()).and_then(|f| f.dyn_into()).map_err(net)?;
-                set.call2(&headers, &"Authorization".into(), &format!("Bearer {}", t.expose()).into())
+                let set: Function = Reflect::get(&headers, &"set".into())
+                    .and_then(|f| f.dyn_into())
                     .map_err(net)?;
+                set.call2(
+                    &headers,
+                    &"Authorization".into(),
+                    &format!("Bearer {}", t.expose()).into(),
+                )
+                .map_err(net)?;
             }
             let resp = fetcher.call(&req, &JsValue::UNDEFINED).await.map_err(net)?;
-            let status = Reflect::get(&resp, &"status".into()).ok().and_then(|s| s.as_f64()).unwrap_or(0.0) as u16;
+            let status = Reflect::get(&resp, &"status".into())
+                .ok()
+                .and_then(|s| s.as_f64())
+                .unwrap_or(0.0) as u16;
             let headers = Reflect::get(&resp, &"headers".into()).unwrap_or(JsValue::UNDEFINED);
             let www_authenticate = Reflect::get(&headers, &"get".into())
                 .ok()
@@ -258,7 +301,10 @@ async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) ->
                 .and_then(|f| f.call1(&headers, &"WWW-Authenticate".into()).ok())
                 .and_then(|v| v.as_string());
             *last.borrow_mut() = Some(resp);
-            Ok(ResourceAnswer { status, www_authenticate })
+            Ok(ResourceAnswer {
+                status,
+                www_authenticate,
+            })
         }
     };
     let io = &inner.io;
@@ -284,7 +330,7 @@ pub fn finish_auth(
     #[wasm_bindgen(unchecked_param_type = "URLSearchParams | string")] params: JsValue,
     iss: Option<String>,
 ) -> Promise {
-    future_to_promise(async move {
+    promise(async move {
         let io = WebIo {
             fetcher: Fetcher::new(None, options::DEFAULT_TIMEOUT_MS).map_err(|e| js_err(None, e))?,
             session: Store::global("sessionStorage"),
@@ -294,7 +340,9 @@ pub fn finish_auth(
             server_url: String::new(),
         };
         let input = callback_input(&params, iss).map_err(|e| js_err(None, e))?;
-        let f = flow::finish(&io, &input, None, TokenTarget::FromRecord).await.map_err(|e| js_err(None, e))?;
+        let f = flow::finish(&io, &input, None, TokenTarget::FromRecord)
+            .await
+            .map_err(|e| js_err(None, e))?;
         Ok(finished_to_js(&f))
     })
 }

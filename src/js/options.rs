@@ -24,7 +24,9 @@ fn string(o: &JsValue, key: &str) -> Result<Option<String>> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
-    v.as_string().map(Some).ok_or_else(|| Error::config(format!("{key} must be a string")))
+    v.as_string()
+        .map(Some)
+        .ok_or_else(|| Error::config(format!("{key} must be a string")))
 }
 
 fn required(o: &JsValue, key: &str) -> Result<String> {
@@ -36,7 +38,9 @@ fn function(o: &JsValue, key: &str) -> Result<Option<Function>> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
-    v.dyn_into::<Function>().map(Some).map_err(|_| Error::config(format!("{key} must be a function")))
+    v.dyn_into::<Function>()
+        .map(Some)
+        .map_err(|_| Error::config(format!("{key} must be a function")))
 }
 
 fn number(o: &JsValue, key: &str, default: f64) -> Result<f64> {
@@ -80,7 +84,11 @@ pub fn parse(o: &JsValue) -> Result<Parsed> {
     let throw = match string(o, "onInsufficientScope")?.as_deref() {
         None | Some("reauthorize") => false,
         Some("throw") => true,
-        Some(_) => return Err(Error::config("onInsufficientScope must be 'reauthorize' or 'throw'")),
+        Some(_) => {
+            return Err(Error::config(
+                "onInsufficientScope must be 'reauthorize' or 'throw'",
+            ))
+        }
     };
     let (tokens, token_storage) = token_store(&get(o, "tokenStorage"))?;
     let timeout_ms = number(o, "timeoutMs", DEFAULT_TIMEOUT_MS as f64)? as u32;
@@ -100,7 +108,10 @@ pub fn parse(o: &JsValue) -> Result<Parsed> {
             allow_missing_pkce_metadata: get(o, "allowMissingPkceMetadata").as_bool().unwrap_or(false),
         },
         token_storage,
-        step_up: StepUpPolicy { throw, max_retries: number(o, "maxStepUpRetries", 1.0)? as u32 },
+        step_up: StepUpPolicy {
+            throw,
+            max_retries: number(o, "maxStepUpRetries", 1.0)? as u32,
+        },
     };
     let io = WebIo {
         fetcher: Fetcher::new(function(o, "fetch")?, timeout_ms)?,
@@ -110,5 +121,9 @@ pub fn parse(o: &JsValue) -> Result<Parsed> {
         on_status: function(o, "onStatus")?,
         server_url: server.as_written,
     };
-    Ok(Parsed { config, io, on_redirect: function(o, "onRedirect")? })
+    Ok(Parsed {
+        config,
+        io,
+        on_redirect: function(o, "onRedirect")?,
+    })
 }

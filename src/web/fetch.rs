@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use crate::core::error::{Error, Result};
 use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse};
@@ -44,7 +44,11 @@ impl Fetcher {
                 (f, global)
             }
         };
-        Ok(Fetcher { fetch_fn, this, timeout_ms })
+        Ok(Fetcher {
+            fetch_fn,
+            this,
+            timeout_ms,
+        })
     }
 
     /// `AbortSignal.timeout(ms)` where the platform has it.
@@ -53,7 +57,10 @@ impl Fetcher {
             return None;
         }
         let ctor = Reflect::get(&js_sys::global(), &"AbortSignal".into()).ok()?;
-        let f = Reflect::get(&ctor, &"timeout".into()).ok()?.dyn_into::<Function>().ok()?;
+        let f = Reflect::get(&ctor, &"timeout".into())
+            .ok()?
+            .dyn_into::<Function>()
+            .ok()?;
         f.call1(&ctor, &self.timeout_ms.into()).ok()
     }
 
@@ -63,7 +70,11 @@ impl Fetcher {
         JsFuture::from(Promise::resolve(&p)).await
     }
 
-    async fn send(&self, req: &HttpRequest, with_headers: bool) -> std::result::Result<HttpResponse, JsValue> {
+    async fn send(
+        &self,
+        req: &HttpRequest,
+        with_headers: bool,
+    ) -> std::result::Result<HttpResponse, JsValue> {
         let init = Object::new();
         set(&init, "method", &req.method.as_str().into());
         let headers = Object::new();
@@ -105,7 +116,7 @@ impl Fetcher {
         for (i, req) in requests.into_iter().enumerate() {
             let me = self.clone();
             let slots = slots.clone();
-            promises.push(&future_to_promise(async move {
+            promises.push(&super::promise(async move {
                 let o = me.outcome(req).await;
                 slots.borrow_mut()[i] = Some(o);
                 Ok(JsValue::UNDEFINED)
@@ -114,6 +125,9 @@ impl Fetcher {
         // The futures never reject: each records its own outcome.
         let _ = JsFuture::from(Promise::all(&promises)).await;
         let mut slots = slots.borrow_mut();
-        slots.iter_mut().map(|s| s.take().unwrap_or(FetchOutcome::NetworkError)).collect()
+        slots
+            .iter_mut()
+            .map(|s| s.take().unwrap_or(FetchOutcome::NetworkError))
+            .collect()
     }
 }

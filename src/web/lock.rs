@@ -3,7 +3,6 @@
 //! lock within this page.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
@@ -13,8 +12,9 @@ use wasm_bindgen_futures::JsFuture;
 use crate::core::error::{Error, Result};
 
 thread_local! {
-    /// Per lock name, the promise the next waiter must wait for.
-    static TAILS: RefCell<HashMap<String, Promise>> = RefCell::new(HashMap::new());
+    /// Per lock name, the promise the next waiter must wait for. Few names
+    /// (one per server), so a Vec beats a map in code size.
+    static TAILS: RefCell<Vec<(String, Promise)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Held while the lock is; dropping it releases.
@@ -40,8 +40,13 @@ fn deferred() -> (Promise, Function) {
 
 fn web_locks() -> Option<(JsValue, Function)> {
     let nav = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
-    let locks = Reflect::get(&nav, &"locks".into()).ok().filter(|l| l.is_object())?;
-    let request = Reflect::get(&locks, &"request".into()).ok()?.dyn_into::<Function>().ok()?;
+    let locks = Reflect::get(&nav, &"locks".into())
+        .ok()
+        .filter(|l| l.is_object())?;
+    let request = Reflect::get(&locks, &"request".into())
+        .ok()?
+        .dyn_into::<Function>()
+        .ok()?;
     Some((locks, request))
 }
 
@@ -55,13 +60,30 @@ pub async fn acquire(name: &str) -> Result<WebLock> {
         });
         request
             .call2(&locks, &name.into(), cb.as_ref().unchecked_ref())
-            .map_err(|_| Error::Storage { what: "navigator.locks.request failed".into() })?;
+            .map_err(|_| Error::Storage {
+                what: "navigator.locks.request failed".into(),
+            })?;
         let _ = JsFuture::from(acquired_p).await;
-        return Ok(WebLock { release, _callback: Some(cb) });
+        return Ok(WebLock {
+            release,
+            _callback: Some(cb),
+        });
     }
-    let prev = TAILS.with(|t| t.borrow_mut().insert(name.to_string(), release_p));
+    let prev = TAILS.with(|t| {
+        let mut t = t.borrow_mut();
+        match t.iter_mut().find(|(n, _)| n == name) {
+            Some((_, tail)) => Some(std::mem::replace(tail, release_p)),
+            None => {
+                t.push((name.to_string(), release_p));
+                None
+            }
+        }
+    });
     if let Some(prev) = prev {
         let _ = JsFuture::from(prev).await;
     }
-    Ok(WebLock { release, _callback: None })
+    Ok(WebLock {
+        release,
+        _callback: None,
+    })
 }

@@ -16,6 +16,16 @@ use crate::core::io::{Area, Io, Status};
 use fetch::Fetcher;
 use storage::Store;
 
+// A free-list allocator in well under 1 KB of wasm, where dlmalloc takes
+// 7 KB. Its linear search costs nothing at this library's few hundred small
+// allocations per flow.
+// SAFETY: wasm32-unknown-unknown without the atomics feature has one thread,
+// so the allocator's state is never accessed concurrently.
+#[cfg(not(target_feature = "atomics"))]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
 /// The `Io` of one `McpAuth` (or of a configuration-free `finishAuth`).
 #[derive(Clone)]
 pub struct WebIo {
@@ -48,6 +58,16 @@ impl WebIo {
             let _ = f.call1(&JsValue::UNDEFINED, &ev);
         }
     }
+}
+
+/// `future_to_promise` over a boxed future: every caller shares one
+/// instance of js-sys's spawning code instead of one per future type.
+pub fn promise(
+    f: impl std::future::Future<Output = std::result::Result<JsValue, JsValue>> + 'static,
+) -> js_sys::Promise {
+    let f: std::pin::Pin<Box<dyn std::future::Future<Output = std::result::Result<JsValue, JsValue>>>> =
+        Box::pin(f);
+    wasm_bindgen_futures::future_to_promise(f)
 }
 
 /// `globalThis.crypto.getRandomValues` (pages, workers, Node ≥ 20).

@@ -6,7 +6,6 @@
 //! `Error::Storage` instead of an exception escaping into the app.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use js_sys::{Function, Reflect};
@@ -18,7 +17,8 @@ use crate::core::error::{Error, Result};
 pub enum Store {
     /// A Storage-like JS object.
     Js(JsValue),
-    Memory(Rc<RefCell<BTreeMap<String, String>>>),
+    /// Key-value pairs; a handful at most, so a Vec beats a map in code size.
+    Memory(Rc<RefCell<Vec<(String, String)>>>),
     /// Reading the global storage itself threw (e.g. `SecurityError`).
     Unavailable(String),
 }
@@ -31,7 +31,9 @@ fn js_error_name(e: &JsValue) -> String {
 }
 
 fn storage_error(op: &str, e: &JsValue) -> Error {
-    Error::Storage { what: format!("{op} failed ({})", js_error_name(e)) }
+    Error::Storage {
+        what: format!("{op} failed ({})", js_error_name(e)),
+    }
 }
 
 fn method(obj: &JsValue, name: &str) -> Result<Function> {
@@ -64,12 +66,14 @@ impl Store {
     }
 
     fn unavailable(name: &str) -> Error {
-        Error::Storage { what: format!("storage is unavailable ({name})") }
+        Error::Storage {
+            what: format!("storage is unavailable ({name})"),
+        }
     }
 
     pub fn get(&self, key: &str) -> Result<Option<String>> {
         match self {
-            Store::Memory(m) => Ok(m.borrow().get(key).cloned()),
+            Store::Memory(m) => Ok(m.borrow().iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())),
             Store::Unavailable(n) => Err(Store::unavailable(n)),
             Store::Js(o) => method(o, "getItem")?
                 .call1(o, &key.into())
@@ -81,7 +85,11 @@ impl Store {
     pub fn set(&self, key: &str, value: &str) -> Result<()> {
         match self {
             Store::Memory(m) => {
-                m.borrow_mut().insert(key.into(), value.into());
+                let mut m = m.borrow_mut();
+                match m.iter_mut().find(|(k, _)| k == key) {
+                    Some((_, v)) => *v = value.into(),
+                    None => m.push((key.into(), value.into())),
+                }
                 Ok(())
             }
             Store::Unavailable(n) => Err(Store::unavailable(n)),
@@ -95,7 +103,7 @@ impl Store {
     pub fn remove(&self, key: &str) -> Result<()> {
         match self {
             Store::Memory(m) => {
-                m.borrow_mut().remove(key);
+                m.borrow_mut().retain(|(k, _)| k != key);
                 Ok(())
             }
             Store::Unavailable(n) => Err(Store::unavailable(n)),
@@ -109,14 +117,16 @@ impl Store {
     /// All keys; a custom store without `key()`/`length` lists none.
     pub fn keys(&self) -> Result<Vec<String>> {
         match self {
-            Store::Memory(m) => Ok(m.borrow().keys().cloned().collect()),
+            Store::Memory(m) => Ok(m.borrow().iter().map(|(k, _)| k.clone()).collect()),
             Store::Unavailable(n) => Err(Store::unavailable(n)),
             Store::Js(o) => {
                 let len = Reflect::get(o, &"length".into())
                     .map_err(|e| storage_error("length", &e))?
                     .as_f64()
                     .unwrap_or(0.0) as u32;
-                let Ok(key) = method(o, "key") else { return Ok(Vec::new()) };
+                let Ok(key) = method(o, "key") else {
+                    return Ok(Vec::new());
+                };
                 let mut out = Vec::with_capacity(len as usize);
                 for i in 0..len {
                     let k = key.call1(o, &i.into()).map_err(|e| storage_error("key", &e))?;
