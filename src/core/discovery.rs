@@ -410,6 +410,8 @@ impl Discovered {
 pub struct ExpectProtectedResource {
     server: ServerUrl,
     probes: Vec<PrmProbe>,
+    /// The 401 named the metadata URL: the server is not a 2025-03-26 one.
+    hinted: bool,
     opts: DiscoveryOptions,
 }
 
@@ -427,7 +429,12 @@ pub struct ExpectAuthorizationServer {
 impl ExpectProtectedResource {
     pub fn new(server: ServerUrl, resource_metadata: Option<&str>, opts: DiscoveryOptions) -> Result<Self> {
         let probes = prm_probes(&server, resource_metadata)?;
-        Ok(ExpectProtectedResource { server, probes, opts })
+        Ok(ExpectProtectedResource {
+            server,
+            probes,
+            hinted: resource_metadata.is_some(),
+            opts,
+        })
     }
 
     /// All probes, in priority order; answer them in the same order.
@@ -448,6 +455,15 @@ impl ExpectProtectedResource {
                     .cloned()
                     .unwrap_or_else(|| self.server.origin());
                 (Some(prm), issuer, false)
+            }
+            // A server that pointed at its metadata is no legacy server: the
+            // P-3a defaults would only hide the real failure (often CORS).
+            PrmResult::Absent { all_network } if self.hinted => {
+                return Err(Error::Discovery {
+                    stage: DiscoveryStage::ProtectedResource,
+                    reason: "the resource_metadata URL from the 401 did not answer".into(),
+                    likely_cors: all_network,
+                })
             }
             PrmResult::Absent { all_network } => (None, self.server.origin(), all_network),
         };

@@ -908,3 +908,28 @@ fn p3_plain_http_resource_metadata_hint_is_refused() {
         }
     );
 }
+
+#[test]
+fn p3_failed_resource_metadata_hint_is_a_discovery_error_not_legacy_mode() {
+    let server = ServerUrl::parse("https://mcp.example.com/mcp").expect("server");
+    let step = ExpectProtectedResource::new(
+        server,
+        Some("https://mcp.example.com/prm"),
+        DiscoveryOptions::default(),
+    )
+    .expect("step");
+    let err = step
+        .handle(&[FetchOutcome::NetworkError])
+        .expect_err("no legacy fallback");
+    assert!(
+        matches!(
+            err,
+            Error::Discovery {
+                stage: DiscoveryStage::ProtectedResource,
+                likely_cors: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
