@@ -45,7 +45,9 @@ export async function startAuthorizationServer({
     features: {
       devInteractions: { enabled: false }, // our own page below
       registration: { enabled: true }, // open: no initial access token
-      revocation: { enabled: true },
+      // A client revokes only its own tokens (the default policy, stated so
+      // oidc-provider stops printing a notice on every revocation).
+      revocation: { enabled: true, allowedPolicy: (ctx, client, token) => token.clientId === client.clientId },
       resourceIndicators: {
         enabled: true,
         defaultResource: (ctx, client, oneOf) => oneOf,
@@ -89,6 +91,10 @@ export async function startAuthorizationServer({
 
   provider.on('grant.success', (ctx) => recordToken(events, ctx.oidc.params?.grant_type));
   provider.on('grant.error', (ctx, err) => recordToken(events, ctx.oidc.params?.grant_type ?? ctx.oidc.body?.grant_type, err));
+  provider.on('authorization.success', (ctx) => {
+    events.authorizations += 1;
+    events.log.push({ at: Date.now(), type: 'authorization', scope: ctx.oidc.params?.scope });
+  });
   provider.on('registration_create.success', (ctx, client) => {
     events.registrations += 1;
     events.log.push({ at: Date.now(), type: 'registration', clientId: client.clientId, scope: client.scope });
@@ -116,6 +122,13 @@ export async function startAuthorizationServer({
     if (ctx.path === '/__test/events') {
       if (ctx.method === 'DELETE') events.reset();
       ctx.body = events;
+      return undefined;
+    }
+    if (ctx.path === '/token/revocation' && ctx.method === 'POST') {
+      await next();
+      const entry = { tokenTypeHint: ctx.oidc?.params?.token_type_hint ?? null, status: ctx.status, error: ctx.body?.error ?? null };
+      events.revocations.push(entry);
+      events.log.push({ at: Date.now(), type: 'revocation', ...entry });
       return undefined;
     }
     if (!/^\/interaction\/[^/]+$/.test(ctx.path) || !['GET', 'POST'].includes(ctx.method)) return next();
@@ -188,7 +201,7 @@ function consentPage({ uid, prompt, params, session }, client) {
 function newEvents() {
   const events = {};
   const reset = () => Object.assign(events, {
-    tokenRequests: {}, refreshRequests: 0, registrations: 0, invalidGrants: [], log: [],
+    tokenRequests: {}, refreshRequests: 0, registrations: 0, authorizations: 0, revocations: [], invalidGrants: [], log: [],
   });
   Object.defineProperty(events, 'reset', { value: reset });
   return reset();

@@ -1,0 +1,77 @@
+// Shared by the e2e tests: the demo stack (exactly what `make demo` serves,
+// with random ports and the tests' token lifetime) and headless Debian Chromium.
+import { chromium } from '../../tools/node_modules/playwright-core/index.mjs';
+import { buildApp, startDemo } from '../../www/demo.mjs';
+
+export const ARTIFACTS = new URL('../artifacts/', import.meta.url);
+
+// TOOLCHAIN.md: this machine's closed network refuses Chromium's background connections.
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+export function launchBrowser() {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+}
+
+/** Builds www/app when stale, then starts the stack on random ports. */
+export async function startStack({ accessTokenTtl } = {}) {
+  buildApp({ log: () => {} });
+  return startDemo({ accessTokenTtl });
+}
+
+export async function asEvents(stack) {
+  return (await fetch(`${stack.issuer}/__test/events`)).json();
+}
+
+export async function resetAsEvents(stack) {
+  await fetch(`${stack.issuer}/__test/events`, { method: 'DELETE' });
+}
+
+const onAs = (stack) => (url) => url.origin === stack.issuer && url.pathname.startsWith('/interaction/');
+
+/** Waits for the AS's consent page, checks what it asks for, clicks "Sign in and allow". */
+export async function approveConsent(page, stack) {
+  await page.waitForURL(onAs(stack));
+  await page.locator('#approve').waitFor();
+  const scopes = await page.locator('#scopes li').allTextContents();
+  const resource = await page.locator('#resource').textContent();
+  await page.click('#approve');
+  return { scopes, resource };
+}
+
+/** Resolves once the demo page says it is connected (after any redirects). */
+export async function waitConnected(page, stack) {
+  await page.waitForURL((u) => u.href.startsWith(stack.appUrl) && !u.pathname.endsWith('/callback.html'));
+  await page.locator('#state[data-state="connected"]').waitFor();
+}
+
+/** The `expiresAt` the page shows (from auth.tokens()), in ms since the epoch. */
+export async function shownExpiry(page) {
+  return Number(await page.locator('#expires').getAttribute('data-expires-at'));
+}
+
+/** Every `onStatus` type the page listed, in order. */
+export async function statusTypes(page) {
+  return page.locator('#status-events li[data-kind="status"]').evaluateAll((lis) => lis.map((li) => li.dataset.type));
+}
+
+/** Keys of the library's entries in the page's storage. */
+export async function libraryKeys(page, area) {
+  return page.evaluate((a) => Object.keys(window[a]).filter((k) => k.startsWith('mcp-web-auth:')), area);
+}
+
+/**
+ * The library refreshes an access token this long before its expiry
+ * (EXPIRY_SKEW_MS in src/core/flow.rs): with a 33 s lifetime, a token counts
+ * as expired 3 s after it was issued.
+ */
+export const LIBRARY_SKEW_MS = 30_000;
+
+/** Waits until the token the page shows counts as expired for the library. */
+export async function waitLibraryExpiry(page) {
+  const expiresAt = await shownExpiry(page);
+  const wait = expiresAt - LIBRARY_SKEW_MS - Date.now() + 250;
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
