@@ -12,8 +12,15 @@ BUDGET_GZIP_BYTES=${BUDGET_GZIP_BYTES:-46080}   # 45 KB: wasm + JS glue + entry,
 wasm-pack build --target web --release --mode no-install --out-dir pkg --out-name mcp_web_auth >/dev/null 2>pkg-build.log || {
   cat pkg-build.log >&2; exit 1; }
 rm -f pkg-build.log pkg/.gitignore pkg/package.json pkg/README.md
+# The glue's JSDoc repeats what pkg/*.d.ts says (with its docs) and ships to
+# every page: strip it. Only whole-line /** ... */ blocks go; the
+# /* @ts-self-types */ pragma stays.
+perl -0pi -e 's{^[ \t]*/\*\*.*?\*/[ \t]*\n}{}gms' pkg/mcp_web_auth.js
+# The hand-written snippets (js/*.js) ship without their whole-line comments.
+perl -ni -e 'print unless m{^\s*//}' pkg/snippets/*/js/*.js
 
 errors=$(cd pkg && ls snippets/*/js/errors.js)
+snippets=$(ls pkg/snippets/*/js/*.js)
 version=$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)
 
 cat > pkg/index.js <<JS
@@ -41,7 +48,7 @@ gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }
 wasm=pkg/mcp_web_auth_bg.wasm
 total_raw=0; total_gz=0
 printf '%-44s %9s %9s\n' file raw gzip
-for f in "$wasm" pkg/mcp_web_auth.js pkg/index.js "pkg/$errors"; do
+for f in "$wasm" pkg/mcp_web_auth.js pkg/index.js $snippets; do
   printf '%-44s %9s %9s\n' "$f" "$(size "$f")" "$(gz "$f")"
   total_raw=$((total_raw + $(size "$f"))); total_gz=$((total_gz + $(gz "$f")))
 done

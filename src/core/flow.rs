@@ -9,13 +9,16 @@
 
 use std::future::Future;
 
-use crate::core::authorize::{authorization_request, AuthorizationParams};
+use crate::core::authorize::{authorization_request, AuthorizationParams, PendingRecord};
 use crate::core::callback::{
     callback_state, keeps_pending_record, read_callback, sole_pending, CallbackParams,
 };
 use crate::core::challenge::{bearer_challenge, BearerChallenge};
-use crate::core::discovery::{Discovered, DiscoveryOptions, ExpectProtectedResource, ServerUrl};
+use crate::core::discovery::{
+    Discovered, DiscoveryOptions, ExpectAuthorizationServer, ExpectProtectedResource, ServerUrl,
+};
 use crate::core::error::{Error, Result};
+use crate::core::http::{FetchOutcome, HttpRequest};
 use crate::core::io::{Area, Io, ResourceAnswer, Status};
 use crate::core::pkce::RANDOM_BYTES;
 use crate::core::registration::{
@@ -69,6 +72,14 @@ impl Config {
     }
 }
 
+/// A synchronous step between two awaits: the flow's result already, or
+/// what to send next. The async flows hold little more than their await
+/// points; the work lives in these steps (smaller state machines).
+enum Next<D, T> {
+    Done(D),
+    Then(T),
+}
+
 /// P-3..P-8, or the cache. A challenge pointing at other metadata than the
 /// cached one means the server moved: discover again (P-12).
 pub async fn discover(
@@ -77,38 +88,92 @@ pub async fn discover(
     challenge: Option<&BearerChallenge>,
     fresh: bool,
 ) -> Result<Discovered> {
+    let (prm_step, reqs) = match plan_discovery(io, cfg, challenge, fresh)? {
+        Next::Done(cached) => return Ok(cached),
+        Next::Then(next) => next,
+    };
+    let answers = io.fetch_all(reqs).await;
+    let (as_step, reqs) = prm_answered(prm_step, &answers)?;
+    let answers = io.fetch_all(reqs).await;
+    discovered(io, cfg, as_step, &answers)
+}
+
+/// The cached discovery, else the protected-resource probes.
+#[inline(never)]
+fn plan_discovery(
+    io: &impl Io,
+    cfg: &Config,
+    challenge: Option<&BearerChallenge>,
+    fresh: bool,
+) -> Result<Next<Discovered, (ExpectProtectedResource, Vec<HttpRequest>)>> {
     let hint = challenge.and_then(|c| c.resource_metadata.as_deref());
     if let Some(cached) = store::load_discovery(io, cfg.server_url())?.filter(|_| !fresh) {
         if hint.is_none() || hint == cached.resource_metadata_url.as_deref() {
-            return Ok(cached);
+            return Ok(Next::Done(cached));
         }
     }
     io.status(Status::Discovering);
-    let prm_step = ExpectProtectedResource::new(cfg.server.clone(), hint, cfg.discovery)?;
-    let answers = io.fetch_all(prm_step.requests()).await;
-    let as_step = prm_step.handle(&answers)?;
-    let answers = io.fetch_all(as_step.requests()).await;
-    let discovered = as_step.handle(&answers)?;
+    let step = ExpectProtectedResource::new(cfg.server.clone(), hint, cfg.discovery)?;
+    let reqs = step.requests();
+    Ok(Next::Then((step, reqs)))
+}
+
+#[inline(never)]
+fn prm_answered(
+    step: ExpectProtectedResource,
+    answers: &[FetchOutcome],
+) -> Result<(ExpectAuthorizationServer, Vec<HttpRequest>)> {
+    let next = step.handle(answers)?;
+    let reqs = next.requests();
+    Ok((next, reqs))
+}
+
+#[inline(never)]
+fn discovered(
+    io: &impl Io,
+    cfg: &Config,
+    step: ExpectAuthorizationServer,
+    answers: &[FetchOutcome],
+) -> Result<Discovered> {
+    let discovered = step.handle(answers)?;
     store::save_discovery(io, cfg.server_url(), &discovered)?;
     Ok(discovered)
 }
 
 /// P-9..P-12: a client id for this issuer, registering when needed.
 pub async fn client_for(io: &impl Io, cfg: &Config, d: &Discovered, wanted: &[String]) -> Result<ClientInfo> {
+    let req = match plan_client(io, cfg, d, wanted)? {
+        ClientChoice::Ready(c) => return Ok(c),
+        ClientChoice::Register(req) => req,
+    };
+    let answers = io.fetch_all(vec![req]).await;
+    registered(io, cfg, d, wanted, &answers)
+}
+
+#[inline(never)]
+fn plan_client(io: &impl Io, cfg: &Config, d: &Discovered, wanted: &[String]) -> Result<ClientChoice> {
     let cached = store::load_client(io, &d.metadata.issuer, &cfg.client.redirect_uri)?;
-    match choose_client(&cfg.client, &d.metadata, cached.as_ref(), wanted)? {
-        ClientChoice::Ready(c) => Ok(c),
-        ClientChoice::Register(req) => {
-            io.status(Status::Registering);
-            let answers = io.fetch_all(vec![req]).await;
-            let answer = answers
-                .first()
-                .ok_or_else(|| Error::invalid("no registration answer"))?;
-            let c = registration_response(answer, &d.metadata, &cfg.client.redirect_uri, wanted)?;
-            store::save_client(io, &c)?;
-            Ok(c)
-        }
+    let choice = choose_client(&cfg.client, &d.metadata, cached.as_ref(), wanted)?;
+    if let ClientChoice::Register(_) = choice {
+        io.status(Status::Registering);
     }
+    Ok(choice)
+}
+
+#[inline(never)]
+fn registered(
+    io: &impl Io,
+    cfg: &Config,
+    d: &Discovered,
+    wanted: &[String],
+    answers: &[FetchOutcome],
+) -> Result<ClientInfo> {
+    let answer = answers
+        .first()
+        .ok_or_else(|| Error::invalid("no registration answer"))?;
+    let c = registration_response(answer, &d.metadata, &cfg.client.redirect_uri, wanted)?;
+    store::save_client(io, &c)?;
+    Ok(c)
 }
 
 /// Where an authorization ended.
@@ -137,6 +202,25 @@ pub struct AuthorizeRequest {
 /// Discovery → registration → authorization URL and pending record.
 pub async fn authorize(io: &impl Io, cfg: &Config, req: &AuthorizeRequest) -> Result<Authorization> {
     let d = discover(io, cfg, req.challenge.as_ref(), req.rediscover).await?;
+    let (wanted, reg_scope) = match plan_authorize(io, cfg, req, &d)? {
+        Next::Done(t) => return Ok(Authorization::Authorized(t)),
+        Next::Then(scopes) => scopes,
+    };
+    let client = client_for(io, cfg, &d, &reg_scope).await?;
+    authorization_redirect(io, cfg, req, &d, &client, &wanted)
+}
+
+/// The scope to request and the scope to register with.
+type Scopes = (Vec<String>, Vec<String>);
+
+/// Usable tokens, else the scope to request and the scope to register with.
+#[inline(never)]
+fn plan_authorize(
+    io: &impl Io,
+    cfg: &Config,
+    req: &AuthorizeRequest,
+    d: &Discovered,
+) -> Result<Next<TokenSet, Scopes>> {
     if !req.force {
         if let Some(t) = store::load_tokens(io, &d.metadata.issuer, cfg.server_url())? {
             let covers = req
@@ -145,7 +229,7 @@ pub async fn authorize(io: &impl Io, cfg: &Config, req: &AuthorizeRequest) -> Re
                 .is_none_or(|s| scope::contains_all(&t.scope, s));
             let usable = !t.is_expired(io.now_ms(), 0) || t.refresh_token.is_some();
             if covers && usable {
-                return Ok(Authorization::Authorized(t));
+                return Ok(Next::Done(t));
             }
         }
     }
@@ -174,19 +258,31 @@ pub async fn authorize(io: &impl Io, cfg: &Config, req: &AuthorizeRequest) -> Re
         ),
         &wanted,
     ]);
-    let client = client_for(io, cfg, &d, &reg_scope).await?;
+    Ok(Next::Then((wanted, reg_scope)))
+}
+
+/// The authorization URL, with its pending record saved.
+#[inline(never)]
+fn authorization_redirect(
+    io: &impl Io,
+    cfg: &Config,
+    req: &AuthorizeRequest,
+    d: &Discovered,
+    client: &ClientInfo,
+    wanted: &[String],
+) -> Result<Authorization> {
     let now = io.now_ms();
     store::sweep_expired_pending(io, now)?;
     let mut random = [0u8; RANDOM_BYTES];
     io.random(&mut random)?;
     let params = AuthorizationParams {
         server_url: cfg.server_url(),
-        scope: &wanted,
+        scope: wanted,
         return_to: &req.return_to,
         token_storage: &cfg.token_storage,
         now_ms: now,
     };
-    let (url, record) = authorization_request(&d, &client, &params, &random);
+    let (url, record) = authorization_request(d, client, &params, &random);
     store::save_pending(io, &record)?;
     io.status(Status::Redirecting);
     Ok(Authorization::Redirect(url))
@@ -223,6 +319,19 @@ pub async fn finish(
     server_url: Option<&str>,
     target: TokenTarget,
 ) -> Result<Finished> {
+    let (record, req) = plan_finish(io, input, server_url)?;
+    let answers = io.fetch_all(vec![req]).await;
+    finished(io, record, target, &answers)
+}
+
+/// The pending record the callback belongs to, checked and removed, and the
+/// code exchange to send.
+#[inline(never)]
+fn plan_finish(
+    io: &impl Io,
+    input: &CallbackInput,
+    server_url: Option<&str>,
+) -> Result<(PendingRecord, HttpRequest)> {
     let now = io.now_ms();
     let (record, params) = match input {
         CallbackInput::Query(params) => {
@@ -267,7 +376,17 @@ pub async fn finish(
         &record.redirect_uri,
         &record.resource,
     )?;
-    let answers = io.fetch_all(vec![req]).await;
+    Ok((record, req))
+}
+
+/// The token endpoint's answer to the code exchange, stored where `target` says.
+#[inline(never)]
+fn finished(
+    io: &impl Io,
+    record: PendingRecord,
+    target: TokenTarget,
+    answers: &[FetchOutcome],
+) -> Result<Finished> {
     let answer = answers.first().ok_or_else(|| Error::invalid("no token answer"))?;
     let ctx = TokenContext {
         requested_scope: &record.scope,
@@ -308,17 +427,39 @@ fn refresh_lock_name(cfg: &Config) -> String {
     format!("mcp-web-auth:refresh:{}", cfg.server_url())
 }
 
+/// What a refresh holds across its one request.
+struct RefreshPlan {
+    issuer: String,
+    tokens: TokenSet,
+    refresh_token: Secret,
+}
+
 /// P-25: one refresh at a time. Once the lock is held, storage is read
 /// again: if another tab or call already replaced `stale`, its result is
 /// used and no request is sent.
 pub async fn refresh(io: &impl Io, cfg: &Config, stale: Option<&Secret>) -> Result<TokenSet> {
     let _lock = io.lock(&refresh_lock_name(cfg)).await?;
+    let (plan, req) = match plan_refresh(io, cfg, stale)? {
+        Next::Done(current) => return Ok(current),
+        Next::Then(next) => next,
+    };
+    let answers = io.fetch_all(vec![req]).await;
+    refreshed(io, cfg, plan, &answers)
+}
+
+/// The tokens when another call already refreshed them, else the request.
+#[inline(never)]
+fn plan_refresh(
+    io: &impl Io,
+    cfg: &Config,
+    stale: Option<&Secret>,
+) -> Result<Next<TokenSet, (RefreshPlan, HttpRequest)>> {
     let d = store::load_discovery(io, cfg.server_url())?.ok_or(Error::NoRefreshToken)?;
     let issuer = &d.metadata.issuer;
     let tokens = store::load_tokens(io, issuer, cfg.server_url())?.ok_or(Error::NoRefreshToken)?;
     let now = io.now_ms();
     if stale.is_some_and(|s| *s != tokens.access_token) && !tokens.is_expired(now, EXPIRY_SKEW_MS) {
-        return Ok(tokens);
+        return Ok(Next::Done(tokens));
     }
     let refresh_token = tokens.refresh_token.clone().ok_or(Error::NoRefreshToken)?;
     let cached = store::load_client(io, issuer, &cfg.client.redirect_uri)?;
@@ -338,7 +479,24 @@ pub async fn refresh(io: &impl Io, cfg: &Config, stale: Option<&Secret>) -> Resu
         &refresh_token,
         &tokens.resource,
     )?;
-    let answers = io.fetch_all(vec![req]).await;
+    let plan = RefreshPlan {
+        issuer: d.metadata.issuer,
+        tokens,
+        refresh_token,
+    };
+    Ok(Next::Then((plan, req)))
+}
+
+/// The token endpoint's answer to a refresh: store the new tokens, or clear
+/// what the error proves is dead (P-26).
+#[inline(never)]
+fn refreshed(io: &impl Io, cfg: &Config, plan: RefreshPlan, answers: &[FetchOutcome]) -> Result<TokenSet> {
+    let RefreshPlan {
+        issuer,
+        tokens,
+        refresh_token,
+    } = plan;
+    let issuer = &issuer;
     let answer = answers.first().ok_or_else(|| Error::invalid("no token answer"))?;
     let ctx = TokenContext {
         requested_scope: &tokens.scope,
@@ -402,6 +560,22 @@ async fn step_up(
     tokens: Option<&TokenSet>,
     return_to: &str,
 ) -> Result<FetchEnd> {
+    let req = plan_step_up(io, cfg, challenge, tokens, return_to)?;
+    match authorize(io, cfg, &req).await? {
+        Authorization::Redirect(url) => Ok(FetchEnd::Redirect(url)),
+        Authorization::Authorized(_) => Ok(FetchEnd::Response),
+    }
+}
+
+/// The step-up authorization to start, or the error to throw.
+#[inline(never)]
+fn plan_step_up(
+    io: &impl Io,
+    cfg: &Config,
+    challenge: BearerChallenge,
+    tokens: Option<&TokenSet>,
+    return_to: &str,
+) -> Result<AuthorizeRequest> {
     let d = store::load_discovery(io, cfg.server_url())?;
     if cfg.step_up.throw || cfg.step_up.max_retries == 0 {
         return Err(insufficient_scope(&challenge, d.as_ref()));
@@ -424,17 +598,13 @@ async fn step_up(
         return Err(insufficient_scope(&challenge, d.as_ref()));
     }
     store::record_step_up_attempt(io, cfg.server_url(), &key, attempts + 1)?;
-    let req = AuthorizeRequest {
+    Ok(AuthorizeRequest {
         challenge: Some(challenge),
         scope: Some(union),
         return_to: return_to.to_string(),
         force: true,
         rediscover: false,
-    };
-    match authorize(io, cfg, &req).await? {
-        Authorization::Redirect(url) => Ok(FetchEnd::Redirect(url)),
-        Authorization::Authorized(_) => Ok(FetchEnd::Response),
-    }
+    })
 }
 
 /// The authenticated fetch (P-14, P-25, P-27). `send` performs the real

@@ -30,6 +30,16 @@ struct Inner {
 }
 
 /// An OAuth client for one MCP server.
+#[wasm_bindgen(module = "/js/host.js")]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = __mcpRequest)]
+    fn new_request(input: &JsValue, init: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = __mcpStatus)]
+    fn response_status(response: &JsValue) -> f64;
+    #[wasm_bindgen(js_name = __mcpWwwAuthenticate)]
+    fn www_authenticate(response: &JsValue) -> Option<String>;
+}
+
 #[wasm_bindgen]
 pub struct McpAuth {
     inner: Rc<Inner>,
@@ -252,11 +262,7 @@ impl McpAuth {
 /// signals behave as with plain `fetch`; cloned per attempt because a body
 /// can be read once.
 async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
-    let ctor: Function = global_get(&["Request"])
-        .dyn_into()
-        .map_err(|_| JsValue::from("no Request"))?;
-    let args = js_sys::Array::of2(&input, &init);
-    let base = Reflect::construct(&ctor, &args)?;
+    let base = new_request(&input, &init)?;
     let url = Reflect::get(&base, &"url".into())?
         .as_string()
         .unwrap_or_default();
@@ -267,44 +273,19 @@ async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) ->
         let (base, last, raw_error, fetcher) =
             (base.clone(), last.clone(), raw_error.clone(), fetcher.clone());
         async move {
-            let net = |e: JsValue| {
+            let token = token.map(|t| t.expose().to_string());
+            let resp = fetcher.resource(&base, token).await.map_err(|e| {
                 *raw_error.borrow_mut() = Some(e);
                 Error::Network {
                     what: "resource request failed".into(),
                 }
+            })?;
+            let answer = ResourceAnswer {
+                status: response_status(&resp) as u16,
+                www_authenticate: www_authenticate(&resp),
             };
-            let clone: Function = Reflect::get(&base, &"clone".into())
-                .and_then(|f| f.dyn_into())
-                .map_err(net)?;
-            let req = clone.call0(&base).map_err(net)?;
-            if let Some(t) = token {
-                let headers = Reflect::get(&req, &"headers".into()).map_err(net)?;
-                let set: Function = Reflect::get(&headers, &"set".into())
-                    .and_then(|f| f.dyn_into())
-                    .map_err(net)?;
-                set.call2(
-                    &headers,
-                    &"Authorization".into(),
-                    &format!("Bearer {}", t.expose()).into(),
-                )
-                .map_err(net)?;
-            }
-            let resp = fetcher.call(&req, &JsValue::UNDEFINED).await.map_err(net)?;
-            let status = Reflect::get(&resp, &"status".into())
-                .ok()
-                .and_then(|s| s.as_f64())
-                .unwrap_or(0.0) as u16;
-            let headers = Reflect::get(&resp, &"headers".into()).unwrap_or(JsValue::UNDEFINED);
-            let www_authenticate = Reflect::get(&headers, &"get".into())
-                .ok()
-                .and_then(|f| f.dyn_into::<Function>().ok())
-                .and_then(|f| f.call1(&headers, &"WWW-Authenticate".into()).ok())
-                .and_then(|v| v.as_string());
             *last.borrow_mut() = Some(resp);
-            Ok(ResourceAnswer {
-                status,
-                www_authenticate,
-            })
+            Ok(answer)
         }
     };
     let io = &inner.io;

@@ -2,20 +2,27 @@
 //! resource requests.
 //!
 //! The core's probes of one discovery step are sent together and awaited
-//! with `Promise.all`, so a deep fallback chain costs one round trip. A
-//! rejected `fetch` is a `NetworkError` outcome (in browsers: CORS, most
-//! often); a discovery probe is retried once without custom headers (P-8),
-//! which spares servers that do not allow them in preflights.
+//! with `Promise.all` (in `js/host.js`), so a deep fallback chain costs one
+//! round trip. A rejected `fetch` is a `NetworkError` outcome (in browsers:
+//! CORS, most often); a probe the core marks retryable is sent once more
+//! without custom headers (P-8), which spares servers that do not allow them
+//! in preflights.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use js_sys::{Array, Function, Object, Promise, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Array, Function, Promise, Reflect};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::error::{Error, Result};
 use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse};
+use crate::core::json::quote;
+
+#[wasm_bindgen(module = "/js/host.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = __mcpFetchAll)]
+    fn fetch_all(f: &Function, this: &JsValue, timeout_ms: u32, requests: &str) -> Promise;
+    #[wasm_bindgen(js_name = __mcpSendResource)]
+    fn send_resource(f: &Function, this: &JsValue, request: &JsValue, token: Option<String>) -> Promise;
+}
 
 #[derive(Clone)]
 pub struct Fetcher {
@@ -25,9 +32,34 @@ pub struct Fetcher {
     pub timeout_ms: u32,
 }
 
-fn set(obj: &Object, key: &str, value: &JsValue) {
-    // Setting a property on a fresh plain object cannot fail.
-    let _ = Reflect::set(obj, &key.into(), value);
+/// `[method, url, [[name, value], ...], body | null, retry]` per request.
+fn requests_json(requests: &[HttpRequest]) -> String {
+    let mut s = String::from("[");
+    for (i, r) in requests.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push('[');
+        s.push_str(&quote(r.method.as_str()));
+        s.push(',');
+        s.push_str(&quote(&r.url));
+        s.push_str(",[");
+        for (j, (k, v)) in r.headers.iter().enumerate() {
+            if j > 0 {
+                s.push(',');
+            }
+            s.push('[');
+            s.push_str(&quote(k));
+            s.push(',');
+            s.push_str(&quote(v));
+            s.push(']');
+        }
+        s.push_str("],");
+        s.push_str(r.body.as_deref().map(quote).as_deref().unwrap_or("null"));
+        s.push_str(if r.retry_without_headers { ",1]" } else { ",0]" });
+    }
+    s.push(']');
+    s
 }
 
 impl Fetcher {
@@ -51,83 +83,35 @@ impl Fetcher {
         })
     }
 
-    /// `AbortSignal.timeout(ms)` where the platform has it.
-    fn timeout_signal(&self) -> Option<JsValue> {
-        if self.timeout_ms == 0 {
-            return None;
-        }
-        let ctor = Reflect::get(&js_sys::global(), &"AbortSignal".into()).ok()?;
-        let f = Reflect::get(&ctor, &"timeout".into())
-            .ok()?
-            .dyn_into::<Function>()
-            .ok()?;
-        f.call1(&ctor, &self.timeout_ms.into()).ok()
-    }
-
-    /// Calls `fetch(input, init)` and awaits the Response.
-    pub async fn call(&self, input: &JsValue, init: &JsValue) -> std::result::Result<JsValue, JsValue> {
-        let p = self.fetch_fn.call2(&self.this, input, init)?;
-        JsFuture::from(Promise::resolve(&p)).await
-    }
-
-    async fn send(
+    /// The app's resource request (a JS `Request`), cloned, with the bearer
+    /// token if any; resolves to the Response.
+    pub async fn resource(
         &self,
-        req: &HttpRequest,
-        with_headers: bool,
-    ) -> std::result::Result<HttpResponse, JsValue> {
-        let init = Object::new();
-        set(&init, "method", &req.method.as_str().into());
-        let headers = Object::new();
-        if with_headers {
-            for (k, v) in &req.headers {
-                set(&headers, k, &v.into());
-            }
-        }
-        set(&init, "headers", &headers);
-        if let Some(b) = &req.body {
-            set(&init, "body", &b.into());
-        }
-        if let Some(s) = self.timeout_signal() {
-            set(&init, "signal", &s);
-        }
-        let resp = self.call(&req.url.as_str().into(), &init).await?;
-        let status = Reflect::get(&resp, &"status".into())?.as_f64().unwrap_or(0.0) as u16;
-        let text_fn: Function = Reflect::get(&resp, &"text".into())?.dyn_into()?;
-        let body = JsFuture::from(Promise::resolve(&text_fn.call0(&resp)?)).await?;
-        Ok(HttpResponse::new(status, body.as_string().unwrap_or_default()))
-    }
-
-    async fn outcome(&self, req: HttpRequest) -> FetchOutcome {
-        match self.send(&req, true).await {
-            Ok(r) => FetchOutcome::Response(r),
-            Err(_) if req.retry_without_headers => match self.send(&req, false).await {
-                Ok(r) => FetchOutcome::Response(r),
-                Err(_) => FetchOutcome::NetworkError,
-            },
-            Err(_) => FetchOutcome::NetworkError,
-        }
+        request: &JsValue,
+        token: Option<String>,
+    ) -> std::result::Result<JsValue, JsValue> {
+        JsFuture::from(send_resource(&self.fetch_fn, &self.this, request, token)).await
     }
 
     /// Sends all requests at once; answers in request order.
     pub async fn all(&self, requests: Vec<HttpRequest>) -> Vec<FetchOutcome> {
         let n = requests.len();
-        let slots: Rc<RefCell<Vec<Option<FetchOutcome>>>> = Rc::new(RefCell::new(vec![None; n]));
-        let promises = Array::new();
-        for (i, req) in requests.into_iter().enumerate() {
-            let me = self.clone();
-            let slots = slots.clone();
-            promises.push(&super::promise(async move {
-                let o = me.outcome(req).await;
-                slots.borrow_mut()[i] = Some(o);
-                Ok(JsValue::UNDEFINED)
-            }));
-        }
-        // The futures never reject: each records its own outcome.
-        let _ = JsFuture::from(Promise::all(&promises)).await;
-        let mut slots = slots.borrow_mut();
-        slots
-            .iter_mut()
-            .map(|s| s.take().unwrap_or(FetchOutcome::NetworkError))
+        let p = fetch_all(
+            &self.fetch_fn,
+            &self.this,
+            self.timeout_ms,
+            &requests_json(&requests),
+        );
+        // Never rejects: each request reports its own outcome.
+        let answers: Array = JsFuture::from(p).await.unwrap_or_default().into();
+        (0..n as u32)
+            .map(|i| match answers.get(2 * i).as_f64() {
+                Some(status) => FetchOutcome::Response(HttpResponse::new(
+                    status as u16,
+                    answers.get(2 * i + 1).as_string().unwrap_or_default(),
+                )),
+                None => FetchOutcome::NetworkError,
+            })
             .collect()
     }
 }

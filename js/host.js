@@ -1,0 +1,66 @@
+// Object plumbing for the wasm module (src/web, src/js): reading and
+// building JS objects costs a few bytes here and a few hundred through
+// wasm-bindgen. Translation and I/O mechanics only: every protocol decision
+// (which requests, which headers, whether a probe may be retried without
+// them, what an answer means) is made in the Rust core.
+
+// One core request, [method, url, [[name, value], ...], body | null, retry],
+// sent with or without its headers; resolves to [status, text].
+async function send(f, self, ms, [method, url, headers, body], withHeaders) {
+  const init = { method, headers: withHeaders ? Object.fromEntries(headers) : {} };
+  if (body !== null) init.body = body;
+  if (ms) {
+    try {
+      init.signal = AbortSignal.timeout(ms);
+    } catch {}
+  }
+  const r = await f.call(self, url, init);
+  const text = await r.text();
+  return [typeof r.status === 'number' ? r.status : 0, typeof text === 'string' ? text : ''];
+}
+
+// The core's requests (JSON, see `send`), all at once; resolves to
+// [status, text, status, text, ...] in request order, with `null, null` for
+// a network error. A failed request the core marked retryable is sent once
+// more without its headers (P-8).
+export async function __mcpFetchAll(f, self, ms, requests) {
+  const answers = await Promise.all(
+    JSON.parse(requests).map(async (q) => {
+      try {
+        return await send(f, self, ms, q, true);
+      } catch {
+        if (!q[4]) return null;
+        try {
+          return await send(f, self, ms, q, false);
+        } catch {
+          return null;
+        }
+      }
+    }),
+  );
+  return answers.flatMap((a) => a ?? [null, null]);
+}
+
+// The app's request, cloned (a body reads once) with the bearer token, if any.
+export async function __mcpSendResource(f, self, base, token) {
+  const r = base.clone();
+  if (token !== undefined) r.headers.set('Authorization', `Bearer ${token}`);
+  return f.call(self, r, undefined);
+}
+
+export function __mcpStatus(r) {
+  return typeof r?.status === 'number' ? r.status : 0;
+}
+
+export function __mcpWwwAuthenticate(r) {
+  try {
+    const v = r.headers.get('WWW-Authenticate');
+    return typeof v === 'string' ? v : undefined;
+  } catch {}
+}
+
+// `new Request(input, init)` for `McpAuth.fetch`.
+export function __mcpRequest(input, init) {
+  if (typeof Request !== 'function') throw 'no Request';
+  return new Request(input, init);
+}
