@@ -33,9 +33,6 @@ use crate::core::token::{
 };
 use crate::core::url::Url;
 
-/// Refresh this long before expiry, so a token does not lapse in flight.
-pub const EXPIRY_SKEW_MS: u64 = 30_000;
-
 /// P-14: what to do on `403 insufficient_scope`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StepUpPolicy {
@@ -458,7 +455,7 @@ fn plan_refresh(
     let issuer = &d.metadata.issuer;
     let tokens = store::load_tokens(io, issuer, cfg.server_url())?.ok_or(Error::NoRefreshToken)?;
     let now = io.now_ms();
-    if stale.is_some_and(|s| *s != tokens.access_token) && !tokens.is_expired(now, EXPIRY_SKEW_MS) {
+    if stale.is_some_and(|s| *s != tokens.access_token) && !tokens.is_expired(now, 0) {
         return Ok(Next::Done(tokens));
     }
     let refresh_token = tokens.refresh_token.clone().ok_or(Error::NoRefreshToken)?;
@@ -630,7 +627,7 @@ where
     // A token refreshed just now is not refreshed again on a 401 (P-25).
     let mut refreshed = false;
     if let Some(t) = &tokens {
-        if t.is_expired(io.now_ms(), EXPIRY_SKEW_MS) && t.refresh_token.is_some() {
+        if t.wants_refresh(io.now_ms()) && t.refresh_token.is_some() {
             tokens = match refresh(io, cfg, Some(&t.access_token)).await {
                 Ok(new) => {
                     refreshed = true;

@@ -24,6 +24,10 @@ pub struct TokenSet {
     pub access_token: Secret,
     pub refresh_token: Option<Secret>,
     pub expires_at_ms: Option<u64>,
+    /// When to refresh ahead of expiry: a margin of `REFRESH_MARGIN_MS`, but at
+    /// most half the token's lifetime, so a short-lived token is not "expired"
+    /// the moment it arrives.
+    pub refresh_at_ms: Option<u64>,
     /// P-24: the granted scope (the requested one when the response omits it).
     pub scope: Vec<String>,
     /// The scope this token's authorization asked for (P-14 unions it).
@@ -32,7 +36,17 @@ pub struct TokenSet {
     pub resource: String,
 }
 
+/// Refresh this long before expiry, so a token does not lapse in flight.
+pub const REFRESH_MARGIN_MS: u64 = 30_000;
+
 impl TokenSet {
+    /// Due for a refresh before it is sent (P-25).
+    pub fn wants_refresh(&self, now_ms: u64) -> bool {
+        self.refresh_at_ms
+            .or(self.expires_at_ms)
+            .is_some_and(|t| now_ms >= t)
+    }
+
     /// Expired, or about to be within `skew_ms`.
     pub fn is_expired(&self, now_ms: u64, skew_ms: u64) -> bool {
         self.expires_at_ms
@@ -53,6 +67,10 @@ impl TokenSet {
                 "expires_at_ms",
                 self.expires_at_ms.map(Json::from).unwrap_or(Json::Null),
             ),
+            (
+                "refresh_at_ms",
+                self.refresh_at_ms.map(Json::from).unwrap_or(Json::Null),
+            ),
             ("scope", self.scope.clone().into()),
             ("requested", self.requested.clone().into()),
             ("issuer", self.issuer.as_str().into()),
@@ -65,6 +83,7 @@ impl TokenSet {
             access_token: Secret::new(j.str_field("access_token")?),
             refresh_token: j.str_field("refresh_token").map(Secret::new),
             expires_at_ms: j.get("expires_at_ms").and_then(Json::as_f64).map(|f| f as u64),
+            refresh_at_ms: j.get("refresh_at_ms").and_then(Json::as_f64).map(|f| f as u64),
             scope: j.string_array_field("scope")?,
             requested: j.string_array_field("requested").unwrap_or_default(),
             issuer: j.str_field("issuer")?.to_string(),
@@ -220,11 +239,13 @@ pub fn token_response(outcome: &FetchOutcome, ctx: &TokenContext<'_>) -> Result<
         Some(s) => scope::split(s),
         None => ctx.requested_scope.to_vec(),
     };
-    let expires_at_ms = json
+    let lifetime_ms = json
         .get("expires_in")
         .and_then(Json::as_f64)
         .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(|s| ctx.now_ms.saturating_add((s * 1000.0) as u64));
+        .map(|s| (s * 1000.0) as u64);
+    let expires_at_ms = lifetime_ms.map(|l| ctx.now_ms.saturating_add(l));
+    let refresh_at_ms = lifetime_ms.map(|l| ctx.now_ms.saturating_add(l - REFRESH_MARGIN_MS.min(l / 2)));
     let refresh_token = json
         .str_field("refresh_token")
         .filter(|s| !s.is_empty())
@@ -234,6 +255,7 @@ pub fn token_response(outcome: &FetchOutcome, ctx: &TokenContext<'_>) -> Result<
         access_token: Secret::new(access),
         refresh_token,
         expires_at_ms,
+        refresh_at_ms,
         scope,
         requested: ctx.requested_scope.to_vec(),
         issuer: ctx.issuer.to_string(),

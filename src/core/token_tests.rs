@@ -83,6 +83,7 @@ fn token_set() -> TokenSet {
         access_token: Secret::new("AT-secret-1"),
         refresh_token: Some(Secret::new("RT-secret-1")),
         expires_at_ms: Some(NOW + 3_600_000),
+        refresh_at_ms: Some(NOW + 3_570_000),
         scope: scopes(&["mcp:read", "mcp:write"]),
         requested: scopes(&["mcp:read"]),
         issuer: "https://as.example.com".into(),
@@ -586,6 +587,7 @@ fn p12_token_set_without_refresh_or_expiry_round_trips() {
     let t = TokenSet {
         refresh_token: None,
         expires_at_ms: None,
+        refresh_at_ms: None,
         scope: Vec::new(),
         ..token_set()
     };
@@ -663,4 +665,20 @@ fn p28_token_error_messages_contain_no_token_code_verifier_or_secret() {
             assert!(!msg.contains(leak), "{leak} in {msg:?} from {body}");
         }
     }
+}
+
+#[test]
+fn p25_long_lived_token_is_refreshed_30_seconds_before_expiry() {
+    let t = read_ok(r#"{"access_token":"a","token_type":"Bearer","expires_in":3600}"#).expect("tokens");
+    assert_eq!(t.refresh_at_ms, Some(NOW + 3_570_000));
+    assert!(!t.wants_refresh(NOW + 3_569_999));
+    assert!(t.wants_refresh(NOW + 3_570_000));
+}
+
+#[test]
+fn p25_short_lived_token_is_not_due_for_refresh_on_arrival() {
+    let t = read_ok(r#"{"access_token":"a","token_type":"Bearer","expires_in":4}"#).expect("tokens");
+    assert!(!t.wants_refresh(NOW + 1));
+    assert_eq!(t.refresh_at_ms, Some(NOW + 2_000));
+    assert!(t.wants_refresh(NOW + 2_000));
 }

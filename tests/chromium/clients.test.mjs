@@ -10,6 +10,7 @@ import {
   withContext,
   authorizeInPage,
   fetchInPage,
+  tokenDue,
 } from './helpers.mjs';
 import { PRE_CLIENT_ID, PRE_CLIENT_SECRET } from '../fixture/server.mjs';
 
@@ -78,7 +79,8 @@ test('P-9/P-23a: a pre-registered client with a secret uses client_secret_basic 
     const expectedBasic =
       'Basic ' + Buffer.from(`${encodeURIComponent(PRE_CLIENT_ID)}:${encodeURIComponent(PRE_CLIENT_SECRET)}`).toString('base64');
 
-    // `short`: the next request refreshes, with the same client authentication.
+    // `short`: once due, the next request refreshes, with the same client authentication.
+    await tokenDue();
     const r = await fetchInPage(page, serverUrl);
     assert.equal(r.status, 200, JSON.stringify(r));
     await page.evaluate(() => window.auth.signOut());

@@ -15,6 +15,7 @@ import {
   finishInPage,
   fetchInPage,
   authorizeInPage,
+  tokenDue,
 } from './helpers.mjs';
 
 let browser;
@@ -154,8 +155,9 @@ test('onStatus reports discovering, registering, redirecting, then error for a f
     assert.ok(done.value, JSON.stringify(done.error));
     assert.deepEqual(await types(), ['exchanging', 'authorized']);
 
-    // `short`: the code grant's token expires in 1 s, inside the refresh skew.
+    // `short`: the code grant's token expires in 1 s; once due, the next request refreshes.
     await page.evaluate(() => { window.events.length = 0; });
+    await tokenDue();
     const r = await fetchInPage(page, serverUrl);
     assert.equal(r.status, 200, JSON.stringify(r));
     assert.deepEqual(await types(), ['refreshing', 'authorized']);

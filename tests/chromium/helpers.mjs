@@ -156,3 +156,12 @@ export async function withContext(browser, fn) {
     await context.close();
   }
 }
+
+/**
+ * Waits until a `short` (1 s) access token is due for refresh: the library
+ * refreshes 30 s ahead of expiry, but at most half the lifetime ahead
+ * (P-25, REFRESH_MARGIN_MS in src/core/token.rs).
+ */
+export function tokenDue() {
+  return new Promise((r) => setTimeout(r, 600));
+}

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  ARTIFACTS, LIBRARY_SKEW_MS, approveConsent, asEvents, launchBrowser, libraryKeys, resetAsEvents,
+  ARTIFACTS, LIBRARY_SKEW_MS, TOKEN_TTL_S, approveConsent, asEvents, launchBrowser, libraryKeys, resetAsEvents,
   shownExpiry, startStack, statusTypes, waitConnected, waitLibraryExpiry,
 } from './helpers.mjs';
 
@@ -20,7 +20,7 @@ describe('demo app: sign-in, tools, refresh, step-up, sign-out', () => {
   const pageErrors = [];
 
   before(async () => {
-    stack = await startStack({ accessTokenTtl: 33 });
+    stack = await startStack({ accessTokenTtl: TOKEN_TTL_S });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e));
@@ -49,7 +49,7 @@ describe('demo app: sign-in, tools, refresh, step-up, sign-out', () => {
     assert.equal(await page.textContent('#scope'), 'mcp:read');
     assert.equal(await page.textContent('#refresh'), 'yes');
     const expiry = await shownExpiry(page);
-    assert.ok(expiry > Date.now() && expiry <= Date.now() + 33_000, `expiresAt ${expiry} within the 33 s lifetime`);
+    assert.ok(expiry > Date.now() && expiry <= Date.now() + TOKEN_TTL_S * 1000, `expiresAt ${expiry} within the token lifetime`);
     const ev = await asEvents(stack);
     assert.equal(ev.registrations, 1);
     assert.equal(ev.authorizations, 1);

@@ -62,12 +62,15 @@ export async function libraryKeys(page, area) {
   return page.evaluate((a) => Object.keys(window[a]).filter((k) => k.startsWith('mcp-web-auth:')), area);
 }
 
+/** The access-token lifetime the e2e stacks use (seconds). */
+export const TOKEN_TTL_S = 6;
+
 /**
- * The library refreshes an access token this long before its expiry
- * (EXPIRY_SKEW_MS in src/core/flow.rs): with a 33 s lifetime, a token counts
- * as expired 3 s after it was issued.
+ * The library refreshes an access token ahead of expiry by 30 s, but at most
+ * by half its lifetime (REFRESH_MARGIN_MS, src/core/token.rs): a 6 s token is
+ * refreshed once it is 3 s old.
  */
-export const LIBRARY_SKEW_MS = 30_000;
+export const LIBRARY_SKEW_MS = Math.min(30_000, (TOKEN_TTL_S * 1000) / 2);
 
 /** Waits until the token the page shows counts as expired for the library. */
 export async function waitLibraryExpiry(page) {

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  approveConsent, asEvents, launchBrowser, resetAsEvents, shownExpiry, startStack, statusTypes,
+  TOKEN_TTL_S, approveConsent, asEvents, launchBrowser, resetAsEvents, shownExpiry, startStack, statusTypes,
   waitConnected, waitLibraryExpiry,
 } from './helpers.mjs';
 
@@ -48,7 +48,7 @@ describe('two tabs sharing localStorage tokens', () => {
   });
 
   it('refresh at once in both tabs: one refresh request, no invalid_grant', async () => {
-    const stack = await startStack({ accessTokenTtl: 33 });
+    const stack = await startStack({ accessTokenTtl: TOKEN_TTL_S });
     stops.push(stack.stop);
     const { a, b } = await twoSignedInTabs(browser, stack);
     const before = await shownExpiry(a);
@@ -69,18 +69,19 @@ describe('two tabs sharing localStorage tokens', () => {
     assert.equal(refreshing.length, 1, 'one tab refreshed, the other took its result');
   });
 
-  // Known library limitation (reported): the refresh margin EXPIRY_SKEW_MS
-  // (30 s, src/core/flow.rs) exceeds a 4 s token lifetime, so a token is
-  // "expired" as soon as it is issued: every request refreshes, and the tab
-  // that waited for the refresh lock refreshes again instead of taking the
-  // other tab's fresh token (flow.rs refresh(): `!tokens.is_expired(now, SKEW)`).
-  it('with a token lifetime under 30 s, still one refresh for both tabs', {
-    todo: 'library: 30 s refresh margin > token lifetime refreshes on every request (see report)',
-  }, async () => {
+  // P-25: a token shorter-lived than the 30 s margin is not "expired" on
+  // arrival, so the tab that waited for the lock takes the other's result.
+  it('with a token lifetime under 30 s, still one refresh for both tabs (P-25)', async () => {
     const stack = await startStack({ accessTokenTtl: 4 });
     stops.push(stack.stop);
     const { a, b } = await twoSignedInTabs(browser, stack);
     await resetAsEvents(stack);
+    // Fresh 4 s tokens are not due yet: no refresh on arrival.
+    await echoInBoth(a, b, 'fresh');
+    assert.equal((await asEvents(stack)).refreshRequests, 0, 'a fresh short-lived token is used as is');
+    // Due at half their lifetime (2 s): both tabs at once, one refresh.
+    const due = (await shownExpiry(a)) - 2_000 - Date.now() + 250;
+    if (due > 0) await new Promise((r) => setTimeout(r, due));
     await echoInBoth(a, b, 'short-lived');
     const ev = await asEvents(stack);
     assert.deepEqual(ev.invalidGrants, []);
