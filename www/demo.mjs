@@ -55,7 +55,12 @@ function run(cmd, args, log, label = `${cmd} ${args.join(' ')}`) {
   }
 }
 
-/** npm ci + vite build, each skipped when its inputs have not changed. Returns whether it built. */
+/**
+ * npm install (from the committed lockfile) + vite build, each skipped when
+ * its inputs have not changed. Returns whether it built. Not `npm ci`: it
+ * refuses this lockfile over rollup's per-platform optional packages, which
+ * this machine's npm records without versions.
+ */
 export function buildApp({ force = false, log = console.log } = {}) {
   if (!existsSync(path.join(PKG_DIR, 'index.js'))) {
     throw new Error('pkg/ is missing: build the package first (`make build`, or `bash scripts/build-pkg.sh`)');
@@ -63,7 +68,7 @@ export function buildApp({ force = false, log = console.log } = {}) {
   const lock = path.join(APP_DIR, 'package-lock.json');
   const installed = path.join(APP_DIR, 'node_modules', '.package-lock.json');
   if (!existsSync(installed) || statSync(lock).mtimeMs > statSync(installed).mtimeMs) {
-    run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], log);
+    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], log);
   }
   const hash = inputsHash();
   if (!force && existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === hash) return false;
