@@ -2,7 +2,7 @@
 //! (P-15..P-17).
 
 use crate::core::discovery::Discovered;
-use crate::core::json::Json;
+use crate::core::json::{Fields, Json, ObjectWriter};
 use crate::core::pkce;
 use crate::core::registration::{AuthMethod, ClientInfo};
 use crate::core::scope;
@@ -40,50 +40,48 @@ impl PendingRecord {
         now_ms.saturating_sub(self.created_at_ms) > PENDING_TTL_MS
     }
 
-    pub fn to_json(&self) -> Json {
-        Json::object(vec![
-            ("state", self.state.as_str().into()),
-            ("verifier", self.verifier.expose().into()),
-            ("issuer", self.issuer.as_str().into()),
-            ("iss_advertised", self.iss_advertised.into()),
-            ("token_endpoint", self.token_endpoint.as_str().into()),
-            ("client_id", self.client_id.as_str().into()),
-            (
-                "client_secret",
-                self.client_secret
-                    .as_ref()
-                    .map(|s| Json::from(s.expose()))
-                    .unwrap_or(Json::Null),
-            ),
-            ("auth_method", self.auth_method.as_str().into()),
-            ("redirect_uri", self.redirect_uri.as_str().into()),
-            ("resource", self.resource.as_str().into()),
-            ("scope", self.scope.clone().into()),
-            ("server_url", self.server_url.as_str().into()),
-            ("return_to", self.return_to.as_str().into()),
-            ("created_at_ms", self.created_at_ms.into()),
-            ("token_storage", self.token_storage.as_str().into()),
-        ])
+    pub fn to_json(&self) -> String {
+        let mut w = ObjectWriter::start();
+        w.str("state", &self.state);
+        w.str("verifier", self.verifier.expose());
+        w.str("issuer", &self.issuer);
+        w.bool("iss_advertised", self.iss_advertised);
+        w.str("token_endpoint", &self.token_endpoint);
+        w.str("client_id", &self.client_id);
+        w.opt_str("client_secret", self.client_secret.as_ref().map(Secret::expose));
+        w.str("auth_method", self.auth_method.as_str());
+        w.str("redirect_uri", &self.redirect_uri);
+        w.str("resource", &self.resource);
+        w.list("scope", Some(&self.scope));
+        w.str("server_url", &self.server_url);
+        w.str("return_to", &self.return_to);
+        w.num("created_at_ms", Some(self.created_at_ms));
+        w.str("token_storage", &self.token_storage);
+        w.end()
     }
 
     pub fn from_json(j: &Json) -> Option<PendingRecord> {
-        Some(PendingRecord {
-            state: j.str_field("state")?.to_string(),
-            verifier: Secret::new(j.str_field("verifier")?),
-            issuer: j.str_field("issuer")?.to_string(),
-            iss_advertised: j.get("iss_advertised")?.as_bool()?,
-            token_endpoint: j.str_field("token_endpoint")?.to_string(),
-            client_id: j.str_field("client_id")?.to_string(),
-            client_secret: j.str_field("client_secret").map(Secret::new),
-            auth_method: AuthMethod::parse(j.str_field("auth_method")?)?,
-            redirect_uri: j.str_field("redirect_uri")?.to_string(),
-            resource: j.str_field("resource")?.to_string(),
-            scope: j.string_array_field("scope")?,
-            server_url: j.str_field("server_url")?.to_string(),
-            return_to: j.str_field("return_to")?.to_string(),
-            created_at_ms: j.get("created_at_ms")?.as_f64()? as u64,
-            token_storage: j.str_field("token_storage")?.to_string(),
-        })
+        let mut f = Fields::new(j);
+        let auth_method = AuthMethod::parse(j.str_field("auth_method").unwrap_or_default());
+        let created_at_ms = f.num("created_at_ms");
+        let r = PendingRecord {
+            state: f.str("state"),
+            verifier: Secret::new(f.str("verifier")),
+            issuer: f.str("issuer"),
+            iss_advertised: f.bool("iss_advertised"),
+            token_endpoint: f.str("token_endpoint"),
+            client_id: f.str("client_id"),
+            client_secret: f.opt_str("client_secret").map(Secret::new),
+            auth_method: f.check(auth_method, AuthMethod::None),
+            redirect_uri: f.str("redirect_uri"),
+            resource: f.str("resource"),
+            scope: f.list("scope"),
+            server_url: f.str("server_url"),
+            return_to: f.str("return_to"),
+            created_at_ms: f.check(created_at_ms, 0),
+            token_storage: f.str("token_storage"),
+        };
+        f.done(r)
     }
 }
 

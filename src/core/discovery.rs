@@ -8,7 +8,7 @@
 
 use crate::core::error::{DiscoveryStage, Error, Result};
 use crate::core::http::{probe_verdict, FetchOutcome, HttpRequest, ProbeVerdict};
-use crate::core::json::Json;
+use crate::core::json::{Fields, Json, ObjectWriter};
 use crate::core::url::{append_well_known, strip_fragment, well_known, Url};
 
 const PRM_SUFFIX: &str = "oauth-protected-resource";
@@ -333,75 +333,68 @@ pub struct Discovered {
     pub metadata: AsMetadata,
 }
 
-fn opt_str(s: &Option<String>) -> Json {
-    s.as_deref().map(Json::from).unwrap_or(Json::Null)
-}
-
-fn opt_list(v: &Option<Vec<String>>) -> Json {
-    v.clone().map(Json::from).unwrap_or(Json::Null)
-}
-
 impl AsMetadata {
-    pub fn to_json(&self) -> Json {
-        Json::object(vec![
-            ("issuer", self.issuer.as_str().into()),
-            (
-                "authorization_endpoint",
-                self.authorization_endpoint.as_str().into(),
-            ),
-            ("token_endpoint", self.token_endpoint.as_str().into()),
-            ("registration_endpoint", opt_str(&self.registration_endpoint)),
-            ("revocation_endpoint", opt_str(&self.revocation_endpoint)),
-            ("scopes_supported", self.scopes_supported.clone().into()),
-            (
-                "code_challenge_methods_supported",
-                opt_list(&self.code_challenge_methods_supported),
-            ),
-            ("iss_parameter_supported", self.iss_parameter_supported.into()),
-            ("cimd", self.client_id_metadata_document_supported.into()),
-            (
-                "token_endpoint_auth_methods_supported",
-                opt_list(&self.token_endpoint_auth_methods_supported),
-            ),
-            ("from_document", self.from_document.into()),
-        ])
+    pub fn to_json(&self) -> String {
+        let mut w = ObjectWriter::start();
+        w.str("issuer", &self.issuer);
+        w.str("authorization_endpoint", &self.authorization_endpoint);
+        w.str("token_endpoint", &self.token_endpoint);
+        w.opt_str("registration_endpoint", self.registration_endpoint.as_deref());
+        w.opt_str("revocation_endpoint", self.revocation_endpoint.as_deref());
+        w.list("scopes_supported", Some(&self.scopes_supported));
+        w.list(
+            "code_challenge_methods_supported",
+            self.code_challenge_methods_supported.as_deref(),
+        );
+        w.bool("iss_parameter_supported", self.iss_parameter_supported);
+        w.bool("cimd", self.client_id_metadata_document_supported);
+        w.list(
+            "token_endpoint_auth_methods_supported",
+            self.token_endpoint_auth_methods_supported.as_deref(),
+        );
+        w.bool("from_document", self.from_document);
+        w.end()
     }
 
     pub fn from_json(j: &Json) -> Option<AsMetadata> {
-        Some(AsMetadata {
-            issuer: j.str_field("issuer")?.to_string(),
-            authorization_endpoint: j.str_field("authorization_endpoint")?.to_string(),
-            token_endpoint: j.str_field("token_endpoint")?.to_string(),
-            registration_endpoint: j.str_field("registration_endpoint").map(String::from),
-            revocation_endpoint: j.str_field("revocation_endpoint").map(String::from),
-            scopes_supported: j.string_array_field("scopes_supported")?,
-            code_challenge_methods_supported: j.string_array_field("code_challenge_methods_supported"),
-            iss_parameter_supported: j.get("iss_parameter_supported")?.as_bool()?,
-            client_id_metadata_document_supported: j.get("cimd")?.as_bool()?,
-            token_endpoint_auth_methods_supported: j
-                .string_array_field("token_endpoint_auth_methods_supported"),
-            from_document: j.get("from_document")?.as_bool()?,
-        })
+        let mut f = Fields::new(j);
+        let m = AsMetadata {
+            issuer: f.str("issuer"),
+            authorization_endpoint: f.str("authorization_endpoint"),
+            token_endpoint: f.str("token_endpoint"),
+            registration_endpoint: f.opt_str("registration_endpoint"),
+            revocation_endpoint: f.opt_str("revocation_endpoint"),
+            scopes_supported: f.list("scopes_supported"),
+            code_challenge_methods_supported: f.opt_list("code_challenge_methods_supported"),
+            iss_parameter_supported: f.bool("iss_parameter_supported"),
+            client_id_metadata_document_supported: f.bool("cimd"),
+            token_endpoint_auth_methods_supported: f.opt_list("token_endpoint_auth_methods_supported"),
+            from_document: f.bool("from_document"),
+        };
+        f.done(m)
     }
 }
 
 impl Discovered {
-    pub fn to_json(&self) -> Json {
-        Json::object(vec![
-            ("resource", self.resource.as_str().into()),
-            ("resource_metadata_url", opt_str(&self.resource_metadata_url)),
-            ("prm_scopes_supported", self.prm_scopes_supported.clone().into()),
-            ("metadata", self.metadata.to_json()),
-        ])
+    pub fn to_json(&self) -> String {
+        let mut w = ObjectWriter::start();
+        w.str("resource", &self.resource);
+        w.opt_str("resource_metadata_url", self.resource_metadata_url.as_deref());
+        w.list("prm_scopes_supported", Some(&self.prm_scopes_supported));
+        w.raw("metadata", &self.metadata.to_json());
+        w.end()
     }
 
     pub fn from_json(j: &Json) -> Option<Discovered> {
-        Some(Discovered {
-            resource: j.str_field("resource")?.to_string(),
-            resource_metadata_url: j.str_field("resource_metadata_url").map(String::from),
-            prm_scopes_supported: j.string_array_field("prm_scopes_supported")?,
-            metadata: AsMetadata::from_json(j.get("metadata")?)?,
-        })
+        let metadata = AsMetadata::from_json(j.get("metadata")?)?;
+        let mut f = Fields::new(j);
+        let d = Discovered {
+            resource: f.str("resource"),
+            resource_metadata_url: f.opt_str("resource_metadata_url"),
+            prm_scopes_supported: f.list("prm_scopes_supported"),
+            metadata,
+        };
+        f.done(d)
     }
 }
 

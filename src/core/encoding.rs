@@ -167,13 +167,17 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 fn sha256_block(h: &mut [u32; 8], block: &[u8]) {
     let mut w = [0u32; 64];
     for (w, c) in w.iter_mut().zip(block.chunks_exact(4)) {
-        *w = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
+        *w = c.iter().fold(0, |acc, &b| acc << 8 | u32::from(b));
     }
     for i in 16..64 {
-        let (a, b) = (w[i - 15], w[i - 2]);
+        // Masked indexes: provably in bounds, so no panic paths.
+        let (a, b) = (w[(i - 15) & 63], w[(i - 2) & 63]);
         let s0 = a.rotate_right(7) ^ a.rotate_right(18) ^ (a >> 3);
         let s1 = b.rotate_right(17) ^ b.rotate_right(19) ^ (b >> 10);
-        w[i] = w[i - 16].wrapping_add(s0).wrapping_add(w[i - 7]).wrapping_add(s1);
+        w[i & 63] = w[(i - 16) & 63]
+            .wrapping_add(s0)
+            .wrapping_add(w[(i - 7) & 63])
+            .wrapping_add(s1);
     }
     let mut v = *h;
     for (k, w) in K.iter().zip(w) {

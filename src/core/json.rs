@@ -148,6 +148,122 @@ impl<T: Into<Json>> From<Option<T>> for Json {
     }
 }
 
+/// Writes a stored record as a flat JSON object, member by member: no value
+/// tree, no copies. The text is what `Json`'s Display gives for the same
+/// members.
+pub struct ObjectWriter(String);
+
+impl ObjectWriter {
+    pub fn start() -> ObjectWriter {
+        ObjectWriter(String::from("{"))
+    }
+
+    fn key(&mut self, k: &str) -> &mut String {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        // Writing into a String cannot fail.
+        let _ = write_str(&mut self.0, k);
+        self.0.push(':');
+        &mut self.0
+    }
+
+    pub fn str(&mut self, k: &str, v: &str) {
+        let _ = write_str(self.key(k), v);
+    }
+
+    pub fn opt_str(&mut self, k: &str, v: Option<&str>) {
+        match v {
+            Some(v) => self.str(k, v),
+            None => self.key(k).push_str("null"),
+        }
+    }
+
+    pub fn bool(&mut self, k: &str, v: bool) {
+        self.key(k).push_str(if v { "true" } else { "false" });
+    }
+
+    pub fn num(&mut self, k: &str, v: Option<u64>) {
+        let _ = write!(self.key(k), "{}", Json::from(v));
+    }
+
+    pub fn list(&mut self, k: &str, v: Option<&[String]>) {
+        let out = self.key(k);
+        let Some(items) = v else {
+            return out.push_str("null");
+        };
+        out.push('[');
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write_str(out, item);
+        }
+        out.push(']');
+    }
+
+    /// A nested object, already written.
+    pub fn raw(&mut self, k: &str, json: &str) {
+        self.key(k).push_str(json);
+    }
+
+    pub fn end(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
+}
+
+/// Reads a stored record's fields with no early return per field (each
+/// would drop every field read before it): a missing or mistyped required
+/// field marks the whole record invalid, and `done` then gives `None`.
+pub struct Fields<'a> {
+    j: &'a Json,
+    ok: bool,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(j: &'a Json) -> Fields<'a> {
+        Fields { j, ok: true }
+    }
+
+    /// `v`, or `or` with the record marked invalid.
+    pub fn check<T>(&mut self, v: Option<T>, or: T) -> T {
+        self.ok &= v.is_some();
+        v.unwrap_or(or)
+    }
+
+    pub fn opt_str(&self, k: &str) -> Option<String> {
+        self.j.str_field(k).map(String::from)
+    }
+
+    pub fn str(&mut self, k: &str) -> String {
+        let v = self.opt_str(k);
+        self.check(v, String::new())
+    }
+
+    pub fn bool(&mut self, k: &str) -> bool {
+        let v = self.j.get(k).and_then(Json::as_bool);
+        self.check(v, false)
+    }
+
+    pub fn opt_list(&self, k: &str) -> Option<Vec<String>> {
+        self.j.string_array_field(k)
+    }
+
+    pub fn list(&mut self, k: &str) -> Vec<String> {
+        let v = self.opt_list(k);
+        self.check(v, Vec::new())
+    }
+
+    pub fn num(&self, k: &str) -> Option<u64> {
+        self.j.get(k).and_then(Json::as_f64).map(|f| f as u64)
+    }
+
+    pub fn done<T>(self, v: T) -> Option<T> {
+        self.ok.then_some(v)
+    }
+}
+
 /// JSON string literal of `s`, for embedding untrusted text in messages
 /// without letting it forge quotes or line breaks in logs.
 pub fn quote(s: &str) -> String {

@@ -4,7 +4,7 @@
 use crate::core::discovery::AsMetadata;
 use crate::core::error::{Error, Result};
 use crate::core::http::{FetchOutcome, HttpRequest};
-use crate::core::json::Json;
+use crate::core::json::{Fields, Json, ObjectWriter};
 use crate::core::scope;
 use crate::core::secret::Secret;
 use crate::core::url::Url;
@@ -284,34 +284,32 @@ pub fn registration_response(
 }
 
 impl ClientInfo {
-    pub fn to_json(&self) -> Json {
-        Json::object(vec![
-            ("issuer", self.issuer.as_str().into()),
-            ("client_id", self.client_id.as_str().into()),
-            (
-                "client_secret",
-                self.client_secret
-                    .as_ref()
-                    .map(|s| Json::from(s.expose()))
-                    .unwrap_or(Json::Null),
-            ),
-            ("auth_method", self.auth_method.as_str().into()),
-            ("registered_scope", self.registered_scope.clone().into()),
-            ("redirect_uri", self.redirect_uri.as_str().into()),
-            ("source", self.source.as_str().into()),
-        ])
+    pub fn to_json(&self) -> String {
+        let mut w = ObjectWriter::start();
+        w.str("issuer", &self.issuer);
+        w.str("client_id", &self.client_id);
+        w.opt_str("client_secret", self.client_secret.as_ref().map(Secret::expose));
+        w.str("auth_method", self.auth_method.as_str());
+        w.list("registered_scope", Some(&self.registered_scope));
+        w.str("redirect_uri", &self.redirect_uri);
+        w.str("source", self.source.as_str());
+        w.end()
     }
 
     pub fn from_json(j: &Json) -> Option<ClientInfo> {
-        Some(ClientInfo {
-            issuer: j.str_field("issuer")?.to_string(),
-            client_id: j.str_field("client_id")?.to_string(),
-            client_secret: j.str_field("client_secret").map(Secret::new),
-            auth_method: AuthMethod::parse(j.str_field("auth_method")?)?,
-            registered_scope: j.string_array_field("registered_scope")?,
-            redirect_uri: j.str_field("redirect_uri")?.to_string(),
-            source: ClientSource::parse(j.str_field("source")?)?,
-        })
+        let mut f = Fields::new(j);
+        let auth_method = AuthMethod::parse(j.str_field("auth_method").unwrap_or_default());
+        let source = ClientSource::parse(j.str_field("source").unwrap_or_default());
+        let c = ClientInfo {
+            issuer: f.str("issuer"),
+            client_id: f.str("client_id"),
+            client_secret: f.opt_str("client_secret").map(Secret::new),
+            auth_method: f.check(auth_method, AuthMethod::None),
+            registered_scope: f.list("registered_scope"),
+            redirect_uri: f.str("redirect_uri"),
+            source: f.check(source, ClientSource::Dynamic),
+        };
+        f.done(c)
     }
 }
 

@@ -65,7 +65,7 @@ pub fn load_all_pending(io: &impl Io) -> Result<Vec<PendingRecord>> {
 }
 
 pub fn save_pending(io: &impl Io, r: &PendingRecord) -> Result<()> {
-    io.store(Area::Session, &pending_key(&r.state), &r.to_json().to_string())
+    io.store(Area::Session, &pending_key(&r.state), &r.to_json())
 }
 
 pub fn remove_pending(io: &impl Io, state: &str) -> Result<()> {
@@ -87,7 +87,7 @@ pub fn load_discovery(io: &impl Io, server_url: &str) -> Result<Option<Discovere
 }
 
 pub fn save_discovery(io: &impl Io, server_url: &str, d: &Discovered) -> Result<()> {
-    io.store(Area::Tokens, &discovery_key(server_url), &d.to_json().to_string())
+    io.store(Area::Tokens, &discovery_key(server_url), &d.to_json())
 }
 
 pub fn load_client(io: &impl Io, issuer: &str, redirect_uri: &str) -> Result<Option<ClientInfo>> {
@@ -100,7 +100,7 @@ pub fn save_client(io: &impl Io, c: &ClientInfo) -> Result<()> {
     io.store(
         Area::Tokens,
         &client_key(&c.issuer, &c.redirect_uri),
-        &c.to_json().to_string(),
+        &c.to_json(),
     )
 }
 
@@ -123,11 +123,11 @@ pub fn load_tokens(io: &impl Io, issuer: &str, server_url: &str) -> Result<Optio
 }
 
 pub fn save_tokens_in(io: &impl Io, area: Area, server_url: &str, t: &TokenSet) -> Result<()> {
-    io.store(area, &tokens_key(&t.issuer, server_url), &t.to_json().to_string())
+    io.store(area, &tokens_key(&t.issuer, server_url), &t.to_json())
 }
 
 pub fn save_handoff(io: &impl Io, server_url: &str, t: &TokenSet) -> Result<()> {
-    io.store(Area::Session, &handoff_key(server_url), &t.to_json().to_string())
+    io.store(Area::Session, &handoff_key(server_url), &t.to_json())
 }
 
 pub fn remove_tokens(io: &impl Io, issuer: &str, server_url: &str) -> Result<()> {

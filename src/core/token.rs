@@ -4,7 +4,7 @@
 use crate::core::encoding::{base64_std, form_urlencode_component};
 use crate::core::error::{Error, Result};
 use crate::core::http::{FetchOutcome, HttpRequest};
-use crate::core::json::Json;
+use crate::core::json::{Fields, Json, ObjectWriter};
 use crate::core::registration::AuthMethod;
 use crate::core::scope;
 use crate::core::secret::Secret;
@@ -53,42 +53,32 @@ impl TokenSet {
             .is_some_and(|t| now_ms.saturating_add(skew_ms) >= t)
     }
 
-    pub fn to_json(&self) -> Json {
-        Json::object(vec![
-            ("access_token", self.access_token.expose().into()),
-            (
-                "refresh_token",
-                self.refresh_token
-                    .as_ref()
-                    .map(|s| Json::from(s.expose()))
-                    .unwrap_or(Json::Null),
-            ),
-            (
-                "expires_at_ms",
-                self.expires_at_ms.map(Json::from).unwrap_or(Json::Null),
-            ),
-            (
-                "refresh_at_ms",
-                self.refresh_at_ms.map(Json::from).unwrap_or(Json::Null),
-            ),
-            ("scope", self.scope.clone().into()),
-            ("requested", self.requested.clone().into()),
-            ("issuer", self.issuer.as_str().into()),
-            ("resource", self.resource.as_str().into()),
-        ])
+    pub fn to_json(&self) -> String {
+        let mut w = ObjectWriter::start();
+        w.str("access_token", self.access_token.expose());
+        w.opt_str("refresh_token", self.refresh_token.as_ref().map(Secret::expose));
+        w.num("expires_at_ms", self.expires_at_ms);
+        w.num("refresh_at_ms", self.refresh_at_ms);
+        w.list("scope", Some(&self.scope));
+        w.list("requested", Some(&self.requested));
+        w.str("issuer", &self.issuer);
+        w.str("resource", &self.resource);
+        w.end()
     }
 
     pub fn from_json(j: &Json) -> Option<TokenSet> {
-        Some(TokenSet {
-            access_token: Secret::new(j.str_field("access_token")?),
-            refresh_token: j.str_field("refresh_token").map(Secret::new),
-            expires_at_ms: j.get("expires_at_ms").and_then(Json::as_f64).map(|f| f as u64),
-            refresh_at_ms: j.get("refresh_at_ms").and_then(Json::as_f64).map(|f| f as u64),
-            scope: j.string_array_field("scope")?,
-            requested: j.string_array_field("requested").unwrap_or_default(),
-            issuer: j.str_field("issuer")?.to_string(),
-            resource: j.str_field("resource")?.to_string(),
-        })
+        let mut f = Fields::new(j);
+        let t = TokenSet {
+            access_token: Secret::new(f.str("access_token")),
+            refresh_token: f.opt_str("refresh_token").map(Secret::new),
+            expires_at_ms: f.num("expires_at_ms"),
+            refresh_at_ms: f.num("refresh_at_ms"),
+            scope: f.list("scope"),
+            requested: f.opt_list("requested").unwrap_or_default(),
+            issuer: f.str("issuer"),
+            resource: f.str("resource"),
+        };
+        f.done(t)
     }
 }
 

@@ -19,6 +19,10 @@ fn get(o: &JsValue, key: &str) -> JsValue {
     Reflect::get(o, &key.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
+fn bad(key: &str, what: &str) -> Error {
+    Error::config(format!("{key} {what}"))
+}
+
 fn string(o: &JsValue, key: &str) -> Result<Option<String>> {
     let v = get(o, key);
     if v.is_undefined() || v.is_null() {
@@ -26,11 +30,11 @@ fn string(o: &JsValue, key: &str) -> Result<Option<String>> {
     }
     v.as_string()
         .map(Some)
-        .ok_or_else(|| Error::config(format!("{key} must be a string")))
+        .ok_or_else(|| bad(key, "must be a string"))
 }
 
 fn required(o: &JsValue, key: &str) -> Result<String> {
-    string(o, key)?.ok_or_else(|| Error::config(format!("{key} is required")))
+    string(o, key)?.ok_or_else(|| bad(key, "is required"))
 }
 
 fn function(o: &JsValue, key: &str) -> Result<Option<Function>> {
@@ -40,7 +44,7 @@ fn function(o: &JsValue, key: &str) -> Result<Option<Function>> {
     }
     v.dyn_into::<Function>()
         .map(Some)
-        .map_err(|_| Error::config(format!("{key} must be a function")))
+        .map_err(|_| bad(key, "must be a function"))
 }
 
 fn number(o: &JsValue, key: &str, default: f64) -> Result<f64> {
@@ -50,7 +54,7 @@ fn number(o: &JsValue, key: &str, default: f64) -> Result<f64> {
     }
     v.as_f64()
         .filter(|n| n.is_finite() && *n >= 0.0)
-        .ok_or_else(|| Error::config(format!("{key} must be a non-negative number")))
+        .ok_or_else(|| bad(key, "must be a non-negative number"))
 }
 
 /// Everything one `McpAuth` holds.
@@ -92,38 +96,55 @@ pub fn parse(o: &JsValue) -> Result<Parsed> {
     };
     let (tokens, token_storage) = token_store(&get(o, "tokenStorage"))?;
     let timeout_ms = number(o, "timeoutMs", DEFAULT_TIMEOUT_MS as f64)? as u32;
+    // Read into one array: a failed read drops one value, not each earlier field.
+    let mut strings: [Option<String>; 7] = Default::default();
+    let keys = [
+        "clientName",
+        "clientUri",
+        "logoUri",
+        "clientId",
+        "clientSecret",
+        "clientMetadataUrl",
+        "scope",
+    ];
+    for (v, k) in strings.iter_mut().zip(keys) {
+        *v = string(o, k)?;
+    }
+    let max_retries = number(o, "maxStepUpRetries", 1.0)? as u32;
+    let fetcher = Fetcher::new(function(o, "fetch")?, timeout_ms)?;
+    let on_status = function(o, "onStatus")?;
+    let on_redirect = function(o, "onRedirect")?;
+    let [client_name, client_uri, logo_uri, client_id, client_secret, client_metadata_url, app_scope] =
+        strings;
     let config = Config {
         server: server.clone(),
         client: ClientConfig {
             redirect_uri,
-            client_name: string(o, "clientName")?,
-            client_uri: string(o, "clientUri")?,
-            logo_uri: string(o, "logoUri")?,
-            client_id: string(o, "clientId")?,
-            client_secret: string(o, "clientSecret")?,
-            client_metadata_url: string(o, "clientMetadataUrl")?,
+            client_name,
+            client_uri,
+            logo_uri,
+            client_id,
+            client_secret,
+            client_metadata_url,
         },
-        app_scope: scope::split(&string(o, "scope")?.unwrap_or_default()),
+        app_scope: scope::split(&app_scope.unwrap_or_default()),
         discovery: DiscoveryOptions {
             allow_missing_pkce_metadata: get(o, "allowMissingPkceMetadata").as_bool().unwrap_or(false),
         },
         token_storage,
-        step_up: StepUpPolicy {
-            throw,
-            max_retries: number(o, "maxStepUpRetries", 1.0)? as u32,
-        },
+        step_up: StepUpPolicy { throw, max_retries },
     };
     let io = WebIo {
-        fetcher: Fetcher::new(function(o, "fetch")?, timeout_ms)?,
+        fetcher,
         session: Store::global("sessionStorage"),
         local: Store::global("localStorage"),
         tokens,
-        on_status: function(o, "onStatus")?,
+        on_status,
         server_url: server.as_written,
     };
     Ok(Parsed {
         config,
         io,
-        on_redirect: function(o, "onRedirect")?,
+        on_redirect,
     })
 }
