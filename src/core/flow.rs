@@ -389,6 +389,7 @@ fn finished(
         requested_scope: &record.scope,
         issuer: &record.issuer,
         resource: &record.resource,
+        client_id: &record.client_id,
         now_ms: io.now_ms(),
         previous_refresh_token: None,
     };
@@ -429,6 +430,7 @@ struct RefreshPlan {
     issuer: String,
     tokens: TokenSet,
     refresh_token: Secret,
+    client_id: String,
 }
 
 /// P-25: one refresh at a time. Once the lock is held, storage is read
@@ -459,11 +461,7 @@ fn plan_refresh(
         return Ok(Next::Done(tokens));
     }
     let refresh_token = tokens.refresh_token.clone().ok_or(Error::NoRefreshToken)?;
-    let cached = store::load_client(io, issuer, &cfg.client.redirect_uri)?;
-    let client = match choose_client(&cfg.client, &d.metadata, cached.as_ref(), &[])? {
-        ClientChoice::Ready(c) => c,
-        ClientChoice::Register(_) => return Err(Error::NoRefreshToken),
-    };
+    let client = token_client(io, cfg, &d, &tokens)?.ok_or(Error::NoRefreshToken)?;
     io.status(Status::Refreshing);
     let auth = ClientAuth {
         client_id: &client.client_id,
@@ -480,6 +478,7 @@ fn plan_refresh(
         issuer: d.metadata.issuer,
         tokens,
         refresh_token,
+        client_id: client.client_id,
     };
     Ok(Next::Then((plan, req)))
 }
@@ -492,6 +491,7 @@ fn refreshed(io: &impl Io, cfg: &Config, plan: RefreshPlan, answers: &[FetchOutc
         issuer,
         tokens,
         refresh_token,
+        client_id,
     } = plan;
     let issuer = &issuer;
     let answer = answers.first().ok_or_else(|| Error::invalid("no token answer"))?;
@@ -499,6 +499,7 @@ fn refreshed(io: &impl Io, cfg: &Config, plan: RefreshPlan, answers: &[FetchOutc
         requested_scope: &tokens.scope,
         issuer,
         resource: &tokens.resource,
+        client_id: &client_id,
         now_ms: io.now_ms(),
         previous_refresh_token: Some(&refresh_token),
     };
@@ -516,12 +517,32 @@ fn refreshed(io: &impl Io, cfg: &Config, plan: RefreshPlan, answers: &[FetchOutc
                 Invalidate::Tokens => store::remove_tokens(io, issuer, cfg.server_url())?,
                 Invalidate::ClientAndTokens => {
                     store::remove_tokens(io, issuer, cfg.server_url())?;
-                    store::remove_client(io, issuer, &cfg.client.redirect_uri)?;
+                    store::remove_client(io, issuer, &cfg.client.redirect_uri, &client_id)?;
                 }
             }
             Err(e)
         }
     }
+}
+
+/// The client `tokens` were issued to (a refresh token is bound to it, RFC
+/// 6749 §6): a step-up that registered a new client and was then abandoned
+/// must not make the old refresh token be sent under the new client id.
+/// Older records without a client id fall back to the current client.
+fn token_client(io: &impl Io, cfg: &Config, d: &Discovered, tokens: &TokenSet) -> Result<Option<ClientInfo>> {
+    let issuer = &d.metadata.issuer;
+    if !tokens.client_id.is_empty() {
+        if let Some(c) = store::load_client_by_id(io, issuer, &tokens.client_id)? {
+            return Ok(Some(c));
+        }
+    }
+    let cached = store::load_client(io, issuer, &cfg.client.redirect_uri)?;
+    Ok(
+        match choose_client(&cfg.client, &d.metadata, cached.as_ref(), &[])? {
+            ClientChoice::Ready(c) => Some(c),
+            ClientChoice::Register(_) => None,
+        },
+    )
 }
 
 /// P-27: a token goes only to the protected resource's origin.
@@ -701,8 +722,7 @@ pub async fn sign_out(io: &impl Io, cfg: &Config) -> Result<()> {
     store::remove_tokens(io, issuer, cfg.server_url())?;
     store::clear_step_up(io, cfg.server_url())?;
     if let Some(endpoint) = &d.metadata.revocation_endpoint {
-        let cached = store::load_client(io, issuer, &cfg.client.redirect_uri)?;
-        if let Ok(ClientChoice::Ready(c)) = choose_client(&cfg.client, &d.metadata, cached.as_ref(), &[]) {
+        if let Ok(Some(c)) = token_client(io, cfg, &d, &tokens) {
             let auth = ClientAuth {
                 client_id: &c.client_id,
                 client_secret: c.client_secret.as_ref(),

@@ -757,6 +757,33 @@ fn p14_step_up_reauthorizes_with_union_and_reregisters_narrow_client() {
 }
 
 #[test]
+fn p25_abandoned_step_up_registration_still_refreshes_with_the_client_the_tokens_belong_to() {
+    let (io, cfg) = narrow_client_signed_in();
+    let res = Resource::new(vec![insufficient("mcp:read mcp:write")]);
+    let url = fetch_redirect(block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("fetch"));
+    assert_eq!(param(&url, "client_id"), some("dyn-client-2"));
+    // The user never comes back from the step-up; later the old token is due.
+    io.clear_route(TOKEN_URL);
+    io.json(
+        TOKEN_URL,
+        200,
+        &token_json("at-1b", Some("rt-1b"), Some("mcp:read")),
+    );
+    let stale = Secret::new("at-1");
+    block_on(refresh(&io, &cfg, Some(&stale))).expect("refresh");
+    let refreshes = token_requests(&io);
+    let last = refreshes.last().expect("a refresh request");
+    assert_eq!(form_param(last, "grant_type"), some("refresh_token"));
+    assert_eq!(form_param(last, "refresh_token"), some("rt-1"));
+    assert_eq!(
+        form_param(last, "client_id"),
+        some("dyn-client-1"),
+        "bound to the issuing client"
+    );
+    assert_eq!(access(&io), some("at-1b"));
+}
+
+#[test]
 fn p14_step_up_count_survives_the_redirect_and_caps_a_second_403() {
     let (io, cfg) = narrow_client_signed_in();
     let res = Resource::new(vec![insufficient("mcp:read mcp:write")]);

@@ -28,6 +28,11 @@ pub fn client_key(issuer: &str, redirect_uri: &str) -> String {
     format!("{PREFIX}client:{issuer} {redirect_uri}")
 }
 
+/// A client by its id, so tokens find the client they were issued to.
+pub fn client_id_key(issuer: &str, client_id: &str) -> String {
+    format!("{PREFIX}client-id:{issuer} {client_id}")
+}
+
 pub fn tokens_key(issuer: &str, server_url: &str) -> String {
     format!("{PREFIX}tokens:{issuer} {server_url}")
 }
@@ -97,15 +102,24 @@ pub fn load_client(io: &impl Io, issuer: &str, redirect_uri: &str) -> Result<Opt
 }
 
 pub fn save_client(io: &impl Io, c: &ClientInfo) -> Result<()> {
-    io.store(
-        Area::Tokens,
-        &client_key(&c.issuer, &c.redirect_uri),
-        &c.to_json(),
-    )
+    let json = c.to_json();
+    io.store(Area::Tokens, &client_id_key(&c.issuer, &c.client_id), &json)?;
+    io.store(Area::Tokens, &client_key(&c.issuer, &c.redirect_uri), &json)
 }
 
-pub fn remove_client(io: &impl Io, issuer: &str, redirect_uri: &str) -> Result<()> {
-    io.remove(Area::Tokens, &client_key(issuer, redirect_uri))
+/// The registered client with this id at this issuer, current or not.
+pub fn load_client_by_id(io: &impl Io, issuer: &str, client_id: &str) -> Result<Option<ClientInfo>> {
+    Ok(load_json(io, Area::Tokens, &client_id_key(issuer, client_id))?
+        .and_then(|j| ClientInfo::from_json(&j))
+        .filter(|c| c.issuer == issuer && c.client_id == client_id))
+}
+
+pub fn remove_client(io: &impl Io, issuer: &str, redirect_uri: &str, client_id: &str) -> Result<()> {
+    io.remove(Area::Tokens, &client_id_key(issuer, client_id))?;
+    if load_client(io, issuer, redirect_uri)?.is_some_and(|c| c.client_id == client_id) {
+        io.remove(Area::Tokens, &client_key(issuer, redirect_uri))?;
+    }
+    Ok(())
 }
 
 /// Tokens for this server at this issuer; a pending hand-off from a

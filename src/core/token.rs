@@ -34,6 +34,9 @@ pub struct TokenSet {
     pub requested: Vec<String>,
     pub issuer: String,
     pub resource: String,
+    /// The client the tokens were issued to: a refresh token is bound to it,
+    /// even after a step-up registered a new client (empty in old records).
+    pub client_id: String,
 }
 
 /// Refresh this long before expiry, so a token does not lapse in flight.
@@ -63,6 +66,7 @@ impl TokenSet {
         w.list("requested", Some(&self.requested));
         w.str("issuer", &self.issuer);
         w.str("resource", &self.resource);
+        w.str("client_id", &self.client_id);
         w.end()
     }
 
@@ -77,6 +81,7 @@ impl TokenSet {
             requested: f.opt_list("requested").unwrap_or_default(),
             issuer: f.str("issuer"),
             resource: f.str("resource"),
+            client_id: f.opt_str("client_id").unwrap_or_default(),
         };
         f.done(t)
     }
@@ -185,6 +190,7 @@ pub struct TokenContext<'a> {
     pub requested_scope: &'a [String],
     pub issuer: &'a str,
     pub resource: &'a str,
+    pub client_id: &'a str,
     pub now_ms: u64,
     /// P-25: kept when a refresh response carries no new refresh token.
     pub previous_refresh_token: Option<&'a Secret>,
@@ -250,6 +256,7 @@ pub fn token_response(outcome: &FetchOutcome, ctx: &TokenContext<'_>) -> Result<
         requested: ctx.requested_scope.to_vec(),
         issuer: ctx.issuer.to_string(),
         resource: ctx.resource.to_string(),
+        client_id: ctx.client_id.to_string(),
     })
 }
 

@@ -68,6 +68,7 @@ fn read(outcome: &FetchOutcome, requested: &[String], previous: Option<&Secret>)
             requested_scope: requested,
             issuer: "https://as.example.com",
             resource: RESOURCE,
+            client_id: "client-1",
             now_ms: NOW,
             previous_refresh_token: previous,
         },
@@ -88,6 +89,7 @@ fn token_set() -> TokenSet {
         requested: scopes(&["mcp:read"]),
         issuer: "https://as.example.com".into(),
         resource: RESOURCE.into(),
+        client_id: "client-1".into(),
     }
 }
 
