@@ -77,25 +77,9 @@ enum Next<D, T> {
     Then(T),
 }
 
-/// P-3..P-8, or the cache. A challenge pointing at other metadata than the
-/// cached one means the server moved: discover again (P-12).
-pub async fn discover(
-    io: &impl Io,
-    cfg: &Config,
-    challenge: Option<&BearerChallenge>,
-    fresh: bool,
-) -> Result<Discovered> {
-    let (prm_step, reqs) = match plan_discovery(io, cfg, challenge, fresh)? {
-        Next::Done(cached) => return Ok(cached),
-        Next::Then(next) => next,
-    };
-    let answers = io.fetch_all(reqs).await;
-    let (as_step, reqs) = prm_answered(prm_step, &answers)?;
-    let answers = io.fetch_all(reqs).await;
-    discovered(io, cfg, as_step, &answers)
-}
-
-/// The cached discovery, else the protected-resource probes.
+/// P-3..P-8, or the cache: the cached discovery, else the protected-resource
+/// probes. A challenge pointing at other metadata than the cached one means
+/// the server moved: discover again (P-12).
 #[inline(never)]
 fn plan_discovery(
     io: &impl Io,
@@ -137,16 +121,7 @@ fn discovered(
     Ok(discovered)
 }
 
-/// P-9..P-12: a client id for this issuer, registering when needed.
-pub async fn client_for(io: &impl Io, cfg: &Config, d: &Discovered, wanted: &[String]) -> Result<ClientInfo> {
-    let req = match plan_client(io, cfg, d, wanted)? {
-        ClientChoice::Ready(c) => return Ok(c),
-        ClientChoice::Register(req) => req,
-    };
-    let answers = io.fetch_all(vec![req]).await;
-    registered(io, cfg, d, wanted, &answers)
-}
-
+/// P-9..P-12: a client id for this issuer, else the registration to send.
 #[inline(never)]
 fn plan_client(io: &impl Io, cfg: &Config, d: &Discovered, wanted: &[String]) -> Result<ClientChoice> {
     let cached = store::load_client(io, &d.metadata.issuer, &cfg.client.redirect_uri)?;
@@ -196,14 +171,29 @@ pub struct AuthorizeRequest {
     pub rediscover: bool,
 }
 
-/// Discovery → registration → authorization URL and pending record.
+/// Discovery → registration → authorization URL and pending record. The
+/// steps' awaits sit here, in one state machine, not in nested async fns.
 pub async fn authorize(io: &impl Io, cfg: &Config, req: &AuthorizeRequest) -> Result<Authorization> {
-    let d = discover(io, cfg, req.challenge.as_ref(), req.rediscover).await?;
+    let d = match plan_discovery(io, cfg, req.challenge.as_ref(), req.rediscover)? {
+        Next::Done(cached) => cached,
+        Next::Then((prm_step, reqs)) => {
+            let answers = io.fetch_all(reqs).await;
+            let (as_step, reqs) = prm_answered(prm_step, &answers)?;
+            let answers = io.fetch_all(reqs).await;
+            discovered(io, cfg, as_step, &answers)?
+        }
+    };
     let (wanted, reg_scope) = match plan_authorize(io, cfg, req, &d)? {
         Next::Done(t) => return Ok(Authorization::Authorized(t)),
         Next::Then(scopes) => scopes,
     };
-    let client = client_for(io, cfg, &d, &reg_scope).await?;
+    let client = match plan_client(io, cfg, &d, &reg_scope)? {
+        ClientChoice::Ready(c) => c,
+        ClientChoice::Register(r) => {
+            let answers = io.fetch_all(vec![r]).await;
+            registered(io, cfg, &d, &reg_scope, &answers)?
+        }
+    };
     authorization_redirect(io, cfg, req, &d, &client, &wanted)
 }
 
@@ -330,6 +320,7 @@ fn plan_finish(
     server_url: Option<&str>,
 ) -> Result<(PendingRecord, HttpRequest)> {
     let now = io.now_ms();
+    let from_code;
     let (record, params) = match input {
         CallbackInput::Query(params) => {
             let state = callback_state(params)?;
@@ -337,19 +328,20 @@ fn plan_finish(
             if server_url.is_some_and(|s| s != record.server_url) {
                 return Err(Error::UnknownState);
             }
-            (record, params.clone())
+            (record, params)
         }
         CallbackInput::Code { code, iss } => {
             let all = store::load_all_pending(io)?;
             let record = sole_pending(&all, server_url, now)?.clone();
-            (record, CallbackParams::from_code(code, iss.as_deref()))
+            from_code = CallbackParams::from_code(code, iss.as_deref());
+            (record, &from_code)
         }
     };
     if record.is_expired(now) {
         store::remove_pending(io, &record.state)?;
         return Err(Error::PendingExpired);
     }
-    let code = match read_callback(&record, &params) {
+    let code = match read_callback(&record, params) {
         Ok(code) => code,
         Err(e) => {
             if !keeps_pending_record(&e) {
@@ -429,7 +421,6 @@ fn refresh_lock_name(cfg: &Config) -> String {
 struct RefreshPlan {
     issuer: String,
     tokens: TokenSet,
-    refresh_token: Secret,
     client_id: String,
 }
 
@@ -460,7 +451,7 @@ fn plan_refresh(
     if stale.is_some_and(|s| *s != tokens.access_token) && !tokens.is_expired(now, 0) {
         return Ok(Next::Done(tokens));
     }
-    let refresh_token = tokens.refresh_token.clone().ok_or(Error::NoRefreshToken)?;
+    let refresh_token = tokens.refresh_token.as_ref().ok_or(Error::NoRefreshToken)?;
     let client = token_client(io, cfg, &d, &tokens)?.ok_or(Error::NoRefreshToken)?;
     io.status(Status::Refreshing);
     let auth = ClientAuth {
@@ -468,16 +459,10 @@ fn plan_refresh(
         client_secret: client.client_secret.as_ref(),
         method: client.auth_method,
     };
-    let req = refresh_request(
-        &d.metadata.token_endpoint,
-        &auth,
-        &refresh_token,
-        &tokens.resource,
-    )?;
+    let req = refresh_request(&d.metadata.token_endpoint, &auth, refresh_token, &tokens.resource)?;
     let plan = RefreshPlan {
         issuer: d.metadata.issuer,
         tokens,
-        refresh_token,
         client_id: client.client_id,
     };
     Ok(Next::Then((plan, req)))
@@ -490,7 +475,6 @@ fn refreshed(io: &impl Io, cfg: &Config, plan: RefreshPlan, answers: &[FetchOutc
     let RefreshPlan {
         issuer,
         tokens,
-        refresh_token,
         client_id,
     } = plan;
     let issuer = &issuer;
@@ -501,7 +485,7 @@ fn refreshed(io: &impl Io, cfg: &Config, plan: RefreshPlan, answers: &[FetchOutc
         resource: &tokens.resource,
         client_id: &client_id,
         now_ms: io.now_ms(),
-        previous_refresh_token: Some(&refresh_token),
+        previous_refresh_token: tokens.refresh_token.as_ref(),
     };
     match token_response(answer, &ctx) {
         Ok(mut new) => {
@@ -570,22 +554,8 @@ fn insufficient_scope(c: &BearerChallenge, d: Option<&Discovered>) -> Error {
     }
 }
 
-/// P-14: the step-up decision on a `403 insufficient_scope`.
-async fn step_up(
-    io: &impl Io,
-    cfg: &Config,
-    challenge: BearerChallenge,
-    tokens: Option<&TokenSet>,
-    return_to: &str,
-) -> Result<FetchEnd> {
-    let req = plan_step_up(io, cfg, challenge, tokens, return_to)?;
-    match authorize(io, cfg, &req).await? {
-        Authorization::Redirect(url) => Ok(FetchEnd::Redirect(url)),
-        Authorization::Authorized(_) => Ok(FetchEnd::Response),
-    }
-}
-
-/// The step-up authorization to start, or the error to throw.
+/// P-14: the step-up decision on a `403 insufficient_scope`: the
+/// authorization to start, or the error to throw.
 #[inline(never)]
 fn plan_step_up(
     io: &impl Io,
@@ -664,7 +634,8 @@ where
     loop {
         let answer = send(tokens.as_ref().map(|t| t.access_token.clone())).await?;
         let challenge = answer.www_authenticate.as_deref().and_then(bearer_challenge);
-        match answer.status {
+        // One authorization await for both the 401 and the step-up (403).
+        let (req, step_up) = match answer.status {
             401 => {
                 let can_refresh = tokens.as_ref().is_some_and(|t| t.refresh_token.is_some());
                 if can_refresh && !refreshed {
@@ -685,19 +656,11 @@ where
                     force: tokens.is_some(),
                     rediscover: tokens.is_some(),
                 };
-                match authorize(io, cfg, &req).await? {
-                    Authorization::Redirect(url) => return Ok(FetchEnd::Redirect(url)),
-                    Authorization::Authorized(t) if !adopted => {
-                        adopted = true;
-                        tokens = Some(t);
-                        continue;
-                    }
-                    Authorization::Authorized(_) => return Ok(FetchEnd::Response),
-                }
+                (req, false)
             }
             403 if challenge.as_ref().and_then(|c| c.error.as_deref()) == Some("insufficient_scope") => {
                 let c = challenge.unwrap_or_default();
-                return step_up(io, cfg, c, tokens.as_ref(), return_to).await;
+                (plan_step_up(io, cfg, c, tokens.as_ref(), return_to)?, true)
             }
             s => {
                 if s < 400 && tokens.is_some() {
@@ -705,6 +668,14 @@ where
                 }
                 return Ok(FetchEnd::Response);
             }
+        };
+        match authorize(io, cfg, &req).await? {
+            Authorization::Redirect(url) => return Ok(FetchEnd::Redirect(url)),
+            Authorization::Authorized(t) if !step_up && !adopted => {
+                adopted = true;
+                tokens = Some(t);
+            }
+            Authorization::Authorized(_) => return Ok(FetchEnd::Response),
         }
     }
 }

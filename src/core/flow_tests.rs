@@ -264,9 +264,12 @@ fn p3_cold_discovery_with_root_prm_fallback_takes_two_round_trips() {
     );
     io.on(AS_META_URL, FetchOutcome::NetworkError);
     io.json(OIDC_URL, 200, &as_json());
-    let d = block_on(discover(&io, &config(), None, false)).expect("discover");
+    let mut cfg = config();
+    cfg.client.client_id = Some("pre-registered".into());
+    block_on(authorize(&io, &cfg, &AuthorizeRequest::default())).expect("authorize");
     assert_eq!(io.round_trips.get(), 2);
     assert_eq!(io.urls(), vec![PRM_URL, ROOT_PRM_URL, AS_META_URL, OIDC_URL]);
+    let d = store::load_discovery(&io, SERVER).expect("load").expect("saved");
     assert_eq!(d.resource, "https://mcp.example.com");
     assert_eq!(d.metadata.issuer, ISSUER);
 }
