@@ -64,3 +64,8 @@ export function __mcpRequest(input, init) {
   if (typeof Request !== 'function') throw 'no Request';
   return new Request(input, init);
 }
+
+// SHA-256 of a string's UTF-8 bytes (the PKCE S256 challenge).
+export async function __mcpSha256(text) {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+}

@@ -13,7 +13,7 @@ export PATH="$PWD/tools/node_modules/.bin:$PATH"
 # - CEILING: enforced now, a little above today's size, so nothing grows
 #   while the gap is being closed. Lower it with every cut; it ends at TARGET.
 TARGET_GZIP_BYTES=46080
-CEILING_GZIP_BYTES=${CEILING_GZIP_BYTES:-69400}
+CEILING_GZIP_BYTES=${CEILING_GZIP_BYTES:-68900}
 
 wasm-pack build --target web --release --mode no-install --out-dir pkg --out-name mcp_web_auth >/dev/null 2>pkg-build.log || {
   cat pkg-build.log >&2; exit 1; }

@@ -3,7 +3,7 @@
 
 use crate::core::discovery::Discovered;
 use crate::core::json::{Fields, Json, ObjectWriter};
-use crate::core::pkce;
+use crate::core::pkce::Pkce;
 use crate::core::registration::{AuthMethod, ClientInfo};
 use crate::core::scope;
 use crate::core::secret::Secret;
@@ -100,15 +100,13 @@ pub fn authorization_request(
     discovered: &Discovered,
     client: &ClientInfo,
     params: &AuthorizationParams<'_>,
-    random: &[u8; pkce::RANDOM_BYTES],
+    pkce: Pkce,
 ) -> (String, PendingRecord) {
-    let mut v = [0u8; 32];
-    let mut s = [0u8; 32];
-    v.copy_from_slice(&random[..32]);
-    s.copy_from_slice(&random[32..]);
-    let verifier = pkce::verifier(&v);
-    let state = pkce::state(&s);
-    let challenge = pkce::challenge(&verifier);
+    let Pkce {
+        verifier,
+        challenge,
+        state,
+    } = pkce;
     let scope_str = scope::join(params.scope);
     let mut query: Vec<(&str, &str)> = vec![
         ("response_type", "code"),

@@ -1,7 +1,9 @@
 use super::*;
 use crate::core::discovery::AsMetadata;
 use crate::core::encoding::form_urldecode;
+use crate::core::pkce;
 use crate::core::registration::ClientSource;
+use crate::core::testing::sha256;
 
 const AUTHZ: &str = "https://as.example.com/authorize";
 const NOW: u64 = 1_700_000_000_000;
@@ -74,7 +76,14 @@ fn build_with(
         token_storage: "local",
         now_ms: NOW,
     };
-    authorization_request(d, c, &params, random)
+    let (verifier, state) = pkce::verifier_and_state(random);
+    let challenge = pkce::challenge(&sha256(verifier.expose()));
+    let secrets = Pkce {
+        verifier,
+        challenge,
+        state,
+    };
+    authorization_request(d, c, &params, secrets)
 }
 
 fn build(scope: &[String]) -> (String, PendingRecord) {
@@ -133,7 +142,10 @@ fn p16_code_challenge_is_s256_of_the_stored_verifier() {
     let (url, record) = build(&[]);
     assert_eq!(record.verifier.expose(), VERIFIER_0_32);
     assert_eq!(single(&url, "code_challenge"), CHALLENGE_0_32);
-    assert_eq!(single(&url, "code_challenge"), pkce::challenge(&record.verifier));
+    assert_eq!(
+        single(&url, "code_challenge"),
+        pkce::challenge(&sha256(record.verifier.expose()))
+    );
 }
 
 #[test]

@@ -20,7 +20,7 @@ use crate::core::discovery::{
 use crate::core::error::{Error, Result};
 use crate::core::http::{FetchOutcome, HttpRequest};
 use crate::core::io::{Area, Io, ResourceAnswer, Status};
-use crate::core::pkce::RANDOM_BYTES;
+use crate::core::pkce::{self, Pkce, RANDOM_BYTES};
 use crate::core::registration::{
     choose_client, registration_response, ClientChoice, ClientConfig, ClientInfo,
 };
@@ -194,7 +194,22 @@ pub async fn authorize(io: &impl Io, cfg: &Config, req: &AuthorizeRequest) -> Re
             registered(io, cfg, &d, &reg_scope, &answers)?
         }
     };
-    authorization_redirect(io, cfg, req, &d, &client, &wanted)
+    let (verifier, state) = new_secrets(io)?;
+    let digest = io.sha256(verifier.expose()).await?;
+    let secrets = Pkce {
+        verifier,
+        challenge: pkce::challenge(&digest),
+        state,
+    };
+    authorization_redirect(io, cfg, req, &d, &client, &wanted, secrets)
+}
+
+/// A new verifier and `state`; expired pending records go first (P-16).
+fn new_secrets(io: &impl Io) -> Result<(Secret, String)> {
+    store::sweep_expired_pending(io, io.now_ms())?;
+    let mut random = [0u8; RANDOM_BYTES];
+    io.random(&mut random)?;
+    Ok(pkce::verifier_and_state(&random))
 }
 
 /// The scope to request and the scope to register with.
@@ -257,11 +272,9 @@ fn authorization_redirect(
     d: &Discovered,
     client: &ClientInfo,
     wanted: &[String],
+    secrets: Pkce,
 ) -> Result<Authorization> {
     let now = io.now_ms();
-    store::sweep_expired_pending(io, now)?;
-    let mut random = [0u8; RANDOM_BYTES];
-    io.random(&mut random)?;
     let params = AuthorizationParams {
         server_url: cfg.server_url(),
         scope: wanted,
@@ -269,7 +282,7 @@ fn authorization_redirect(
         token_storage: &cfg.token_storage,
         now_ms: now,
     };
-    let (url, record) = authorization_request(d, client, &params, &random);
+    let (url, record) = authorization_request(d, client, &params, secrets);
     store::save_pending(io, &record)?;
     io.status(Status::Redirecting);
     Ok(Authorization::Redirect(url))

@@ -68,6 +68,8 @@ pub trait Io {
     fn keys(&self, area: Area) -> Result<Vec<String>>;
     fn now_ms(&self) -> u64;
     fn random(&self, buf: &mut [u8]) -> Result<()>;
+    /// SHA-256 of `data` (the PKCE S256 challenge, P-16).
+    async fn sha256(&self, data: &str) -> Result<[u8; 32]>;
     fn status(&self, status: Status);
     /// An exclusive lock by name, across tabs where the platform allows.
     async fn lock(&self, name: &str) -> Result<Self::Lock>;

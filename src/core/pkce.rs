@@ -1,42 +1,51 @@
 //! PKCE S256 and `state` from caller-supplied random bytes (P-16).
 //!
-//! The randomness comes in as data (the web adapter fills it from
-//! `crypto.getRandomValues`), so tests can pin it.
+//! The randomness and the SHA-256 digest come in as data (the web adapter
+//! takes them from `crypto.getRandomValues` and `crypto.subtle.digest`), so
+//! tests can pin them and the wasm carries no hash function.
 
-use crate::core::encoding::{base64url_nopad, sha256};
+use crate::core::encoding::base64url_nopad;
 use crate::core::secret::Secret;
 
 /// Bytes of randomness a new authorization needs: 32 for the verifier, 32 for `state`.
 pub const RANDOM_BYTES: usize = 64;
 
-/// The verifier: base64url of 32 random bytes (43 characters).
-pub fn verifier(random: &[u8; 32]) -> Secret {
-    Secret::new(base64url_nopad(random))
+/// One authorization's secrets: the verifier, its S256 challenge, `state`.
+pub struct Pkce {
+    pub verifier: Secret,
+    pub challenge: String,
+    pub state: String,
 }
 
-/// The S256 challenge: base64url(SHA-256(verifier)).
-pub fn challenge(verifier: &Secret) -> String {
-    base64url_nopad(&sha256(verifier.expose().as_bytes()))
+/// The verifier (base64url of bytes 0..32, 43 characters) and `state`
+/// (base64url of bytes 32..64: 256 random bits, P-16 asks for at least 128).
+pub fn verifier_and_state(random: &[u8; RANDOM_BYTES]) -> (Secret, String) {
+    let (v, s) = random.split_at(32);
+    (Secret::new(base64url_nopad(v)), base64url_nopad(s))
 }
 
-/// `state`: 256 random bits, base64url (P-16 asks for at least 128).
-pub fn state(random: &[u8; 32]) -> String {
-    base64url_nopad(random)
+/// The S256 challenge from SHA-256(verifier): base64url, no padding.
+pub fn challenge(sha256_of_verifier: &[u8; 32]) -> String {
+    base64url_nopad(sha256_of_verifier)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::core::testing::sha256;
 
     #[test]
     fn p16_challenge_matches_rfc7636_appendix_b() {
-        let v = Secret::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
-        assert_eq!(challenge(&v), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        let v = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        assert_eq!(
+            challenge(&sha256(v)),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
     }
 
     #[test]
     fn p16_verifier_is_43_base64url_chars_from_32_bytes() {
-        let v = verifier(&[0xff; 32]);
+        let (v, _) = verifier_and_state(&[0xff; RANDOM_BYTES]);
         assert_eq!(v.expose().len(), 43);
         assert!(v
             .expose()
@@ -46,8 +55,18 @@ mod tests {
 
     #[test]
     fn p16_state_carries_at_least_128_bits() {
-        let s = state(&[7; 32]);
+        let (_, s) = verifier_and_state(&[7; RANDOM_BYTES]);
         assert!(s.len() * 6 >= 128);
-        assert_ne!(state(&[1; 32]), state(&[2; 32]));
+        let mut other = [7; RANDOM_BYTES];
+        other[40] = 8;
+        assert_ne!(verifier_and_state(&other).1, s);
+    }
+
+    #[test]
+    fn p16_verifier_and_state_come_from_different_bytes() {
+        let mut r = [0u8; RANDOM_BYTES];
+        r[32..].fill(1);
+        let (v, s) = verifier_and_state(&r);
+        assert_ne!(v.expose(), s);
     }
 }

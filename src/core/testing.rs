@@ -14,6 +14,12 @@ use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse};
 use crate::core::io::{Area, Io, Status};
 use crate::core::registration::ClientConfig;
 
+/// SHA-256 by the `sha2` crate: what `crypto.subtle.digest` gives the browser.
+pub fn sha256(data: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(data.as_bytes()).into()
+}
+
 /// Runs a future that never waits on anything real (the fake `Io` answers at once).
 pub fn block_on<F: Future>(f: F) -> F::Output {
     let mut f = pin!(f);
@@ -165,6 +171,10 @@ impl Io for FakeIo {
             .enumerate()
             .for_each(|(i, x)| *x = b.wrapping_add(i as u8));
         Ok(())
+    }
+
+    async fn sha256(&self, data: &str) -> Result<[u8; 32]> {
+        Ok(sha256(data))
     }
 
     fn status(&self, status: Status) {

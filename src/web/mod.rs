@@ -84,6 +84,23 @@ pub fn random_bytes(buf: &mut [u8]) -> Result<()> {
     Ok(())
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/host.js")]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = __mcpSha256)]
+    fn sha256_promise(text: &str) -> std::result::Result<js_sys::Promise, JsValue>;
+}
+
+/// `crypto.subtle.digest('SHA-256', ...)`'s 32 bytes.
+fn digest_bytes(v: JsValue) -> Result<[u8; 32]> {
+    let bytes = js_sys::Uint8Array::from(v);
+    let mut out = [0u8; 32];
+    if bytes.length() != 32 {
+        return Err(Error::config("crypto.subtle.digest gave no SHA-256"));
+    }
+    bytes.copy_to(&mut out);
+    Ok(out)
+}
+
 pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
@@ -117,6 +134,17 @@ impl Io for WebIo {
 
     fn random(&self, buf: &mut [u8]) -> Result<()> {
         random_bytes(buf)
+    }
+
+    /// `crypto.subtle.digest` (pages on https or localhost, workers, Node ≥ 20).
+    async fn sha256(&self, data: &str) -> Result<[u8; 32]> {
+        let unavailable =
+            |_| Error::config("crypto.subtle.digest is not available (pages need https or localhost)");
+        let p = sha256_promise(data).map_err(unavailable)?;
+        let v = wasm_bindgen_futures::JsFuture::from(p)
+            .await
+            .map_err(unavailable)?;
+        digest_bytes(v)
     }
 
     fn status(&self, status: Status) {
