@@ -64,3 +64,51 @@ export function __mcpRequest(input, init) {
   if (typeof Request !== 'function') throw 'no Request';
   return new Request(input, init);
 }
+
+// Drives a wasm Task (src/web/task.rs) to its end: each step returns the
+// promise the task waits for, or undefined when it is done; the next step
+// gets how that promise settled. Awaited promises are the library's own (or
+// an `onRedirect` promise), so nothing else can stand for "done".
+export async function __mcpDrive(task) {
+  let ok = true;
+  let value;
+  let p;
+  // The first step runs as a microtask, as the futures it replaces did.
+  await undefined;
+  while ((p = task.poll(ok, value)) !== undefined) {
+    try {
+      value = await p;
+      ok = true;
+    } catch (e) {
+      value = e;
+      ok = false;
+    }
+  }
+  return task.result();
+}
+
+// Per lock name, the release promise of the last waiter, for platforms
+// without Web Locks (Node 20, old browsers): a FIFO within this page.
+const tails = new Map();
+
+// Exclusive lock `name` (P-25: one refresh at a time, across tabs with Web
+// Locks); resolves, once held, to the function that releases it.
+export function __mcpLock(name) {
+  return new Promise((acquired, failed) => {
+    let release;
+    const held = new Promise((r) => (release = r));
+    const locks = globalThis.navigator?.locks;
+    if (locks && typeof locks.request === 'function') {
+      locks
+        .request(name, () => {
+          acquired(release);
+          return held;
+        })
+        .catch(failed);
+    } else {
+      const prev = tails.get(name);
+      tails.set(name, held);
+      Promise.resolve(prev).then(() => acquired(release));
+    }
+  });
+}

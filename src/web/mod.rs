@@ -6,6 +6,7 @@
 pub mod fetch;
 pub mod lock;
 pub mod storage;
+pub mod task;
 
 use js_sys::{Function, Reflect};
 use wasm_bindgen::JsValue;
@@ -58,16 +59,6 @@ impl WebIo {
             let _ = f.call1(&JsValue::UNDEFINED, &ev);
         }
     }
-}
-
-/// `future_to_promise` over a boxed future: every caller shares one
-/// instance of js-sys's spawning code instead of one per future type.
-pub fn promise(
-    f: impl std::future::Future<Output = std::result::Result<JsValue, JsValue>> + 'static,
-) -> js_sys::Promise {
-    let f: std::pin::Pin<Box<dyn std::future::Future<Output = std::result::Result<JsValue, JsValue>>>> =
-        Box::pin(f);
-    wasm_bindgen_futures::future_to_promise(f)
 }
 
 /// `globalThis.crypto.getRandomValues` (pages, workers, Node ≥ 20).
