@@ -67,23 +67,13 @@ export function __mcpRequest(input, init) {
 
 // Drives a wasm Task (src/web/task.rs) to its end: each step returns the
 // promise the task waits for, or undefined when it is done; the next step
-// gets how that promise settled. Awaited promises are the library's own (or
-// an `onRedirect` promise), so nothing else can stand for "done".
+// gets how that promise settled (1 and the value, or 0 and the rejection).
+// The first step runs as a microtask, as the futures it replaces did.
 export async function __mcpDrive(task) {
-  let ok = true;
-  let value;
+  let step = [1];
   let p;
-  // The first step runs as a microtask, as the futures it replaces did.
-  await undefined;
-  while ((p = task.poll(ok, value)) !== undefined) {
-    try {
-      value = await p;
-      ok = true;
-    } catch (e) {
-      value = e;
-      ok = false;
-    }
-  }
+  await 0;
+  while ((p = task.poll(...step))) step = await p.then((v) => [1, v], (e) => [0, e]);
   return task.result();
 }
 
@@ -98,17 +88,11 @@ export function __mcpLock(name) {
     let release;
     const held = new Promise((r) => (release = r));
     const locks = globalThis.navigator?.locks;
-    if (locks && typeof locks.request === 'function') {
-      locks
-        .request(name, () => {
-          acquired(release);
-          return held;
-        })
-        .catch(failed);
+    if (typeof locks?.request === 'function') {
+      locks.request(name, () => (acquired(release), held)).catch(failed);
     } else {
-      const prev = tails.get(name);
+      Promise.resolve(tails.get(name)).then(() => acquired(release));
       tails.set(name, held);
-      Promise.resolve(prev).then(() => acquired(release));
     }
   });
 }
