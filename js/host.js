@@ -65,6 +65,38 @@ export function __mcpRequest(input, init) {
   return new Request(input, init);
 }
 
+// Drives a wasm Task (src/web/task.rs) to its end: each step returns the
+// promise the task waits for, or undefined when it is done; the next step
+// gets how that promise settled (1 and the value, or 0 and the rejection).
+// The first step runs as a microtask, as the futures it replaces did.
+export async function __mcpDrive(task) {
+  let step = [1];
+  let p;
+  await 0;
+  while ((p = task.poll(...step))) step = await p.then((v) => [1, v], (e) => [0, e]);
+  return task.result();
+}
+
+// Per lock name, the release promise of the last waiter, for platforms
+// without Web Locks (Node 20, old browsers): a FIFO within this page.
+const tails = new Map();
+
+// Exclusive lock `name` (P-25: one refresh at a time, across tabs with Web
+// Locks); resolves, once held, to the function that releases it.
+export function __mcpLock(name) {
+  return new Promise((acquired, failed) => {
+    let release;
+    const held = new Promise((r) => (release = r));
+    const locks = globalThis.navigator?.locks;
+    if (typeof locks?.request === 'function') {
+      locks.request(name, () => (acquired(release), held)).catch(failed);
+    } else {
+      Promise.resolve(tails.get(name)).then(() => acquired(release));
+      tails.set(name, held);
+    }
+  });
+}
+
 // SHA-256 of a string's UTF-8 bytes (the PKCE S256 challenge).
 export async function __mcpSha256(text) {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));

@@ -21,7 +21,8 @@ use crate::core::scope;
 use crate::core::secret::Secret;
 use crate::web::fetch::Fetcher;
 use crate::web::storage::Store;
-use crate::web::{promise, WebIo};
+use crate::web::task::{spawn, wait};
+use crate::web::WebIo;
 
 struct Inner {
     config: Config,
@@ -89,7 +90,7 @@ async fn redirect(io: &WebIo, on_redirect: Option<&Function>, url: &str) -> Resu
     };
     let v = result?;
     if v.has_type::<Promise>() {
-        wasm_bindgen_futures::JsFuture::from(Promise::from(v)).await?;
+        wait(v).await?;
     }
     Ok(())
 }
@@ -156,7 +157,7 @@ impl McpAuth {
         #[wasm_bindgen(unchecked_param_type = "RequestInit")] init: JsValue,
     ) -> Promise {
         let inner = self.inner.clone();
-        promise(async move { authenticated_fetch(inner, input, init).await })
+        spawn(async move { authenticated_fetch(inner, input, init).await })
     }
 
     /// Starts or confirms authorization without a resource request. Resolves
@@ -168,7 +169,7 @@ impl McpAuth {
         #[wasm_bindgen(unchecked_param_type = "{ scope?: string; returnTo?: string }")] options: JsValue,
     ) -> Promise {
         let inner = self.inner.clone();
-        promise(async move {
+        spawn(async move {
             let scope = Reflect::get(&options, &"scope".into())
                 .ok()
                 .and_then(|s| s.as_string());
@@ -208,7 +209,7 @@ impl McpAuth {
         iss: Option<String>,
     ) -> Promise {
         let inner = self.inner.clone();
-        promise(async move {
+        spawn(async move {
             let io = &inner.io;
             let input = callback_input(&params, iss).map_err(|e| js_err(Some(io), e))?;
             let server = Some(inner.config.server_url());
@@ -248,7 +249,7 @@ impl McpAuth {
     #[wasm_bindgen(js_name = signOut, unchecked_return_type = "Promise<void>")]
     pub fn sign_out(&self) -> Promise {
         let inner = self.inner.clone();
-        promise(async move {
+        spawn(async move {
             let io = &inner.io;
             flow::sign_out(io, &inner.config)
                 .await
@@ -311,7 +312,7 @@ pub fn finish_auth(
     #[wasm_bindgen(unchecked_param_type = "URLSearchParams | string")] params: JsValue,
     iss: Option<String>,
 ) -> Promise {
-    promise(async move {
+    spawn(async move {
         let io = WebIo {
             fetcher: Fetcher::new(None, options::DEFAULT_TIMEOUT_MS).map_err(|e| js_err(None, e))?,
             session: Store::global("sessionStorage"),

@@ -8,20 +8,20 @@
 //! without custom headers (P-8), which spares servers that do not allow them
 //! in preflights.
 
-use js_sys::{Array, Function, Promise, Reflect};
+use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::core::error::{Error, Result};
 use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse};
 use crate::core::json::quote;
+use crate::web::task::wait;
 
 #[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
     #[wasm_bindgen(js_name = __mcpFetchAll)]
-    fn fetch_all(f: &Function, this: &JsValue, timeout_ms: u32, requests: &str) -> Promise;
+    fn fetch_all(f: &Function, this: &JsValue, timeout_ms: u32, requests: &str) -> JsValue;
     #[wasm_bindgen(js_name = __mcpSendResource)]
-    fn send_resource(f: &Function, this: &JsValue, request: &JsValue, token: Option<String>) -> Promise;
+    fn send_resource(f: &Function, this: &JsValue, request: &JsValue, token: Option<String>) -> JsValue;
 }
 
 #[derive(Clone)]
@@ -90,7 +90,7 @@ impl Fetcher {
         request: &JsValue,
         token: Option<String>,
     ) -> std::result::Result<JsValue, JsValue> {
-        JsFuture::from(send_resource(&self.fetch_fn, &self.this, request, token)).await
+        wait(send_resource(&self.fetch_fn, &self.this, request, token)).await
     }
 
     /// Sends all requests at once; answers in request order.
@@ -103,7 +103,7 @@ impl Fetcher {
             &requests_json(&requests),
         );
         // Never rejects: each request reports its own outcome.
-        let answers: Array = JsFuture::from(p).await.unwrap_or_default().into();
+        let answers: Array = wait(p).await.unwrap_or_default().into();
         (0..n as u32)
             .map(|i| match answers.get(2 * i).as_f64() {
                 Some(status) => FetchOutcome::Response(HttpResponse::new(

@@ -6,6 +6,7 @@
 pub mod fetch;
 pub mod lock;
 pub mod storage;
+pub mod task;
 
 use js_sys::{Function, Reflect};
 use wasm_bindgen::JsValue;
@@ -60,16 +61,6 @@ impl WebIo {
     }
 }
 
-/// `future_to_promise` over a boxed future: every caller shares one
-/// instance of js-sys's spawning code instead of one per future type.
-pub fn promise(
-    f: impl std::future::Future<Output = std::result::Result<JsValue, JsValue>> + 'static,
-) -> js_sys::Promise {
-    let f: std::pin::Pin<Box<dyn std::future::Future<Output = std::result::Result<JsValue, JsValue>>>> =
-        Box::pin(f);
-    wasm_bindgen_futures::future_to_promise(f)
-}
-
 /// `globalThis.crypto.getRandomValues` (pages, workers, Node ≥ 20).
 pub fn random_bytes(buf: &mut [u8]) -> Result<()> {
     let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).unwrap_or(JsValue::UNDEFINED);
@@ -86,8 +77,9 @@ pub fn random_bytes(buf: &mut [u8]) -> Result<()> {
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/js/host.js")]
 extern "C" {
-    #[wasm_bindgen(catch, js_name = __mcpSha256)]
-    fn sha256_promise(text: &str) -> std::result::Result<js_sys::Promise, JsValue>;
+    /// An async function: failures arrive as a rejection.
+    #[wasm_bindgen(js_name = __mcpSha256)]
+    fn sha256_promise(text: &str) -> JsValue;
 }
 
 /// `crypto.subtle.digest('SHA-256', ...)`'s 32 bytes.
@@ -140,10 +132,7 @@ impl Io for WebIo {
     async fn sha256(&self, data: &str) -> Result<[u8; 32]> {
         let unavailable =
             |_| Error::config("crypto.subtle.digest is not available (pages need https or localhost)");
-        let p = sha256_promise(data).map_err(unavailable)?;
-        let v = wasm_bindgen_futures::JsFuture::from(p)
-            .await
-            .map_err(unavailable)?;
+        let v = task::wait(sha256_promise(data)).await.map_err(unavailable)?;
         digest_bytes(v)
     }
 

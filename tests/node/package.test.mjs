@@ -141,3 +141,30 @@ test('P-20 in Node: a wrong iss is an IssuerMismatchError (instanceof the export
   assert.equal(done.serverUrl, serverUrl);
   assert.equal((await auth.fetch(serverUrl)).status, 200);
 });
+
+test('calls in flight together keep their own outcomes: answers settling in reverse order reach their own auth.fetch, a raw fetch error its own call', { timeout: 20_000 }, async () => {
+  // Requests to another origin pass through; the app's fetch answers the
+  // first call last, so the library's steps for the three calls interleave.
+  const delays = { '/a': 60, '/b': 30, '/c': 0 };
+  const boom = new TypeError('network down for /c');
+  const auth = new lib.McpAuth({
+    serverUrl: 'http://127.0.0.1:9/mcp',
+    redirectUri: 'http://127.0.0.1:9/callback',
+    tokenStorage: 'memory',
+    fetch: async (req) => {
+      const p = new URL(req.url).pathname;
+      await new Promise((r) => setTimeout(r, delays[p]));
+      if (p === '/c') throw boom;
+      return new Response(p, { status: p === '/a' ? 201 : 202 });
+    },
+  });
+  const [a, b, c] = await Promise.allSettled(['/a', '/b', '/c'].map((p) => auth.fetch(`http://localhost:9${p}`)));
+  assert.equal(a.status, 'fulfilled');
+  assert.equal(a.value.status, 201);
+  assert.equal(await a.value.text(), '/a');
+  assert.equal(b.status, 'fulfilled');
+  assert.equal(b.value.status, 202);
+  assert.equal(await b.value.text(), '/b');
+  assert.equal(c.status, 'rejected');
+  assert.equal(c.reason, boom, 'the app fetch error itself, not a wrapper');
+});
