@@ -1,6 +1,7 @@
 // Error classes of mcp-web-auth (PROTOCOL.md P-28): real Error subclasses, so
 // `instanceof` works, with a stable `code` and typed fields. The wasm module
-// creates them through `__mcpWebAuthError`; the package entry re-exports the
+// creates them through `__mcpWebAuthError` from one JSON object,
+// `{ name, message, code, ...fields }`; the package entry re-exports the
 // classes from this same module instance.
 
 export class McpAuthError extends Error {
@@ -48,7 +49,8 @@ const classes = {
   AuthorizationRedirectError,
 };
 
-export function __mcpWebAuthError(className, message, code, fields) {
-  const C = classes[className] || McpAuthError;
+export function __mcpWebAuthError(json) {
+  const { name, message, code, ...fields } = JSON.parse(json);
+  const C = classes[name] || McpAuthError;
   return new C(message, code, fields);
 }

@@ -64,3 +64,36 @@ export function __mcpRequest(input, init) {
   if (typeof Request !== 'function') throw 'no Request';
   return new Request(input, init);
 }
+
+// `onStatus({ type, serverUrl, error? })`; a throwing handler is ignored.
+export function __mcpEmit(f, type, serverUrl, error) {
+  try {
+    f(error === undefined ? { type, serverUrl } : { type, serverUrl, error });
+  } catch {}
+}
+
+// finishAuth's parameters (P-18): any iterable of [name, value] pairs, as a
+// JSON array of its string pairs (others are skipped); undefined when not
+// iterable, '' when iterating throws.
+export function __mcpPairs(p) {
+  let it;
+  try {
+    it = p[Symbol.iterator]();
+    if (typeof it.next !== 'function') return;
+  } catch {
+    return;
+  }
+  const pairs = [];
+  try {
+    for (let r; !(r = it.next()).done; ) {
+      const e = r.value;
+      try {
+        const k = e[0], v = e[1];
+        if (Object(e) === e && typeof k === 'string' && typeof v === 'string') pairs.push([k, v]);
+      } catch {}
+    }
+  } catch {
+    return '';
+  }
+  return JSON.stringify(pairs);
+}
