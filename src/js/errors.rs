@@ -1,6 +1,7 @@
 //! Core errors as JavaScript `Error` subclasses (P-28), built by
 //! `js/errors.js` from one JSON object per error:
-//! `{ name, message, code, ...fields }`. Each class carries only its own
+//! `{ message, code, ...fields }`, the class chosen by `code` as
+//! `Error::js_class` says. Each class carries only its own
 //! fields: an `IssuerMismatchError` has `expected` and `received` and nothing
 //! from the callback (P-21).
 
@@ -17,7 +18,6 @@ extern "C" {
 
 pub fn to_js(e: &Error) -> JsValue {
     let mut o = ObjectWriter::start();
-    o.str("name", e.js_class());
     o.str("message", &e.to_string());
     o.str("code", e.code());
     match e {
