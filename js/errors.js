@@ -1,6 +1,7 @@
 // Error classes of mcp-web-auth (PROTOCOL.md P-28): real Error subclasses, so
 // `instanceof` works, with a stable `code` and typed fields. The wasm module
-// creates them through `__mcpWebAuthError`; the package entry re-exports the
+// creates them through `__mcpWebAuthError` from one JSON object,
+// `{ message, code, ...fields }`; the package entry re-exports the
 // classes from this same module instance.
 
 export class McpAuthError extends Error {
@@ -36,19 +37,24 @@ DiscoveryError.prototype.name = 'DiscoveryError';
 export class AuthorizationRedirectError extends McpAuthError {}
 AuthorizationRedirectError.prototype.name = 'AuthorizationRedirectError';
 
+// The class of each code, as `Error::js_class` (src/core/error.rs) says;
+// any other code is a plain McpAuthError.
 const classes = {
-  McpAuthError,
-  IssuerMismatchError,
-  InsufficientScopeError,
-  OAuthError,
-  AuthorizationServerMismatchError,
-  RegistrationRejectedError,
-  InsecureEndpointError,
-  DiscoveryError,
-  AuthorizationRedirectError,
+  issuer_mismatch: IssuerMismatchError,
+  insufficient_scope: InsufficientScopeError,
+  oauth_error: OAuthError,
+  authorization_server_mismatch: AuthorizationServerMismatchError,
+  registration_rejected: RegistrationRejectedError,
+  no_registration_possible: RegistrationRejectedError,
+  insecure_endpoint: InsecureEndpointError,
+  resource_mismatch: DiscoveryError,
+  pkce_not_supported: DiscoveryError,
+  discovery_failed: DiscoveryError,
+  redirect_started: AuthorizationRedirectError,
 };
 
-export function __mcpWebAuthError(className, message, code, fields) {
-  const C = classes[className] || McpAuthError;
+export function __mcpWebAuthError(json) {
+  const { message, code, ...fields } = JSON.parse(json);
+  const C = classes[code] || McpAuthError;
   return new C(message, code, fields);
 }

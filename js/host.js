@@ -101,3 +101,23 @@ export function __mcpLock(name) {
 export async function __mcpSha256(text) {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
 }
+
+// `onStatus({ type, serverUrl, error? })`; a throwing handler is ignored.
+export function __mcpEmit(f, type, serverUrl, error) {
+  try {
+    f(error === undefined ? { type, serverUrl } : { type, serverUrl, error });
+  } catch {}
+}
+
+// finishAuth's parameters (P-18): any iterable of [name, value] pairs, as a
+// JSON array of its string pairs (others are skipped); undefined when not
+// iterable, '' when iterating throws.
+export function __mcpPairs(p) {
+  if (typeof p?.[Symbol.iterator] !== 'function') return;
+  try {
+    const pairs = Array.from(p, (e) => [e?.[0], e?.[1]]);
+    return JSON.stringify(pairs.filter(([k, v]) => typeof k === 'string' && typeof v === 'string'));
+  } catch {
+    return '';
+  }
+}

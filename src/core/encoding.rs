@@ -124,10 +124,6 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
-    }
-
     const VECTORS: [(&str, &str); 7] = [
         ("", ""),
         ("f", "Zg=="),

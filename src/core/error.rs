@@ -102,7 +102,8 @@ impl Error {
         }
     }
 
-    /// The JavaScript class this error becomes (P-28).
+    /// The JavaScript class this error becomes (P-28). `js/errors.js`
+    /// picks it by code from the same table (a test keeps the two equal).
     pub fn js_class(&self) -> &'static str {
         match self {
             Error::IssuerMismatch { .. } => "IssuerMismatchError",
@@ -244,6 +245,74 @@ mod tests {
         );
         assert_eq!(Error::UnknownState.code(), "unknown_state");
         assert_eq!(Error::RedirectStarted.js_class(), "AuthorizationRedirectError");
+    }
+
+    /// `js/errors.js` picks the class by code: its table must say what
+    /// `js_class` says, for every variant.
+    #[test]
+    fn p28_js_class_table_in_errors_js_matches_js_class() {
+        let js = include_str!("../../js/errors.js");
+        let s = || String::new();
+        let all = [
+            Error::IssuerMismatch {
+                expected: s(),
+                received: None,
+            },
+            Error::InsufficientScope {
+                required_scope: s(),
+                resource_metadata_url: None,
+                error_description: None,
+            },
+            Error::OAuth {
+                code: s(),
+                description: None,
+                uri: None,
+            },
+            Error::AuthorizationServerMismatch {
+                expected: s(),
+                received: s(),
+            },
+            Error::ResourceMismatch {
+                expected: s(),
+                received: s(),
+            },
+            Error::RegistrationRejected {
+                status: 400,
+                error: None,
+            },
+            Error::NoRegistrationPossible,
+            Error::InsecureEndpoint { url: s() },
+            Error::PkceNotSupported { issuer: s() },
+            Error::Discovery {
+                stage: DiscoveryStage::ProtectedResource,
+                reason: s(),
+                likely_cors: false,
+            },
+            Error::InvalidResponse { what: s() },
+            Error::UnknownState,
+            Error::PendingExpired,
+            Error::MissingCode,
+            Error::InvalidConfig { what: s() },
+            Error::Network { what: s() },
+            Error::Storage { what: s() },
+            Error::NoRefreshToken,
+            Error::RedirectStarted,
+        ];
+        for e in all {
+            let entry = format!("\n  {}: ", e.code());
+            match js.find(&entry) {
+                Some(at) => {
+                    let class = js[at + entry.len()..].split(',').next().unwrap_or_default();
+                    assert_eq!(class, e.js_class(), "{}", e.code());
+                }
+                None => assert_eq!(
+                    e.js_class(),
+                    "McpAuthError",
+                    "{} is missing from js/errors.js",
+                    e.code()
+                ),
+            }
+        }
     }
 
     #[test]

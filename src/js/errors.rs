@@ -1,62 +1,59 @@
 //! Core errors as JavaScript `Error` subclasses (P-28), built by
-//! `js/errors.js`. Each class carries only its own fields: an
-//! `IssuerMismatchError` has `expected` and `received` and nothing from the
-//! callback (P-21).
+//! `js/errors.js` from one JSON object per error:
+//! `{ message, code, ...fields }`, the class chosen by `code` as
+//! `Error::js_class` says. Each class carries only its own
+//! fields: an `IssuerMismatchError` has `expected` and `received` and nothing
+//! from the callback (P-21).
 
-use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::core::error::{DiscoveryStage, Error};
+use crate::core::json::ObjectWriter;
 
 #[wasm_bindgen(module = "/js/errors.js")]
 extern "C" {
     #[wasm_bindgen(js_name = __mcpWebAuthError)]
-    fn make_error(class_name: &str, message: &str, code: &str, fields: &JsValue) -> JsValue;
+    fn make_error(json: &str) -> JsValue;
 }
 
-fn opt(v: &Option<String>) -> JsValue {
-    v.as_deref().map(JsValue::from).unwrap_or(JsValue::NULL)
-}
-
-fn fields(e: &Error) -> Object {
-    let o = Object::new();
-    let put = |k: &str, v: JsValue| {
-        let _ = Reflect::set(&o, &k.into(), &v);
-    };
+pub fn to_js(e: &Error) -> JsValue {
+    let mut o = ObjectWriter::start();
+    o.str("message", &e.to_string());
+    o.str("code", e.code());
     match e {
         Error::IssuerMismatch { expected, received } => {
-            put("expected", expected.into());
-            put("received", opt(received));
+            o.str("expected", expected);
+            o.opt_str("received", received.as_deref());
         }
         Error::InsufficientScope {
             required_scope,
             resource_metadata_url,
             error_description,
         } => {
-            put("requiredScope", required_scope.into());
-            put("resourceMetadataUrl", opt(resource_metadata_url));
-            put("errorDescription", opt(error_description));
+            o.str("requiredScope", required_scope);
+            o.opt_str("resourceMetadataUrl", resource_metadata_url.as_deref());
+            o.opt_str("errorDescription", error_description.as_deref());
         }
         Error::OAuth {
             code,
             description,
             uri,
         } => {
-            put("error", code.into());
-            put("errorDescription", opt(description));
-            put("errorUri", opt(uri));
+            o.str("error", code);
+            o.opt_str("errorDescription", description.as_deref());
+            o.opt_str("errorUri", uri.as_deref());
         }
         Error::AuthorizationServerMismatch { expected, received }
         | Error::ResourceMismatch { expected, received } => {
-            put("expected", expected.into());
-            put("received", received.into());
+            o.str("expected", expected);
+            o.str("received", received);
         }
         Error::RegistrationRejected { status, error } => {
-            put("status", (*status).into());
-            put("error", opt(error));
+            o.num("status", Some(u64::from(*status)));
+            o.opt_str("error", error.as_deref());
         }
-        Error::InsecureEndpoint { url } => put("url", url.into()),
-        Error::PkceNotSupported { issuer } => put("issuer", issuer.into()),
+        Error::InsecureEndpoint { url } => o.str("url", url),
+        Error::PkceNotSupported { issuer } => o.str("issuer", issuer),
         Error::Discovery {
             stage, likely_cors, ..
         } => {
@@ -64,14 +61,10 @@ fn fields(e: &Error) -> Object {
                 DiscoveryStage::ProtectedResource => "protected_resource",
                 DiscoveryStage::AuthorizationServer => "authorization_server",
             };
-            put("stage", s.into());
-            put("likelyCors", (*likely_cors).into());
+            o.str("stage", s);
+            o.bool("likelyCors", *likely_cors);
         }
         _ => {}
     }
-    o
-}
-
-pub fn to_js(e: &Error) -> JsValue {
-    make_error(e.js_class(), &e.to_string(), e.code(), &fields(e))
+    make_error(&o.end())
 }

@@ -8,7 +8,7 @@ mod options;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::core::callback::CallbackParams;
@@ -17,6 +17,7 @@ use crate::core::flow::{
     self, Authorization, AuthorizeRequest, CallbackInput, Config, FetchEnd, TokenTarget,
 };
 use crate::core::io::ResourceAnswer;
+use crate::core::json::{Json, ObjectWriter};
 use crate::core::scope;
 use crate::core::secret::Secret;
 use crate::web::fetch::Fetcher;
@@ -39,6 +40,8 @@ extern "C" {
     fn response_status(response: &JsValue) -> f64;
     #[wasm_bindgen(js_name = __mcpWwwAuthenticate)]
     fn www_authenticate(response: &JsValue) -> Option<String>;
+    #[wasm_bindgen(js_name = __mcpPairs)]
+    fn pairs_json(params: &JsValue) -> Option<String>;
 }
 
 #[wasm_bindgen]
@@ -49,13 +52,14 @@ pub struct McpAuth {
 fn js_err(io: Option<&WebIo>, e: Error) -> JsValue {
     let v = errors::to_js(&e);
     if let (Some(io), false) = (io, matches!(e, Error::RedirectStarted)) {
-        io.emit("error", Some(("error", &v)));
+        io.emit("error", &v);
     }
     v
 }
 
-fn set(o: &Object, k: &str, v: JsValue) {
-    let _ = Reflect::set(o, &k.into(), &v);
+/// A result object, written as JSON: cheaper than setting each field from wasm.
+fn object(w: ObjectWriter) -> JsValue {
+    js_sys::JSON::parse(&w.end()).unwrap_or(JsValue::NULL)
 }
 
 fn global_get(path: &[&str]) -> JsValue {
@@ -96,32 +100,34 @@ async fn redirect(io: &WebIo, on_redirect: Option<&Function>, url: &str) -> Resu
 }
 
 /// P-18: `URLSearchParams` (or any iterable of pairs) or a code string.
+/// The pairs arrive as JSON from `js/host.js`.
 fn callback_input(params: &JsValue, iss: Option<String>) -> Result<CallbackInput, Error> {
     if let Some(code) = params.as_string() {
         return Ok(CallbackInput::Code { code, iss });
     }
-    let iter = js_sys::try_iter(params)
-        .ok()
-        .flatten()
+    let json = pairs_json(params)
         .ok_or_else(|| Error::config("finishAuth takes URLSearchParams or a code string"))?;
-    let mut pairs = Vec::new();
-    for entry in iter {
-        let entry = entry.map_err(|_| Error::config("finishAuth: unreadable parameters"))?;
-        let k = Reflect::get_u32(&entry, 0).ok().and_then(|v| v.as_string());
-        let v = Reflect::get_u32(&entry, 1).ok().and_then(|v| v.as_string());
-        if let (Some(k), Some(v)) = (k, v) {
-            pairs.push((k, v));
-        }
-    }
+    let pairs = Json::parse(&json)
+        .ok()
+        .and_then(|j| {
+            j.as_array()?
+                .iter()
+                .map(|p| match p.as_array()? {
+                    [k, v] => Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())),
+                    _ => None,
+                })
+                .collect()
+        })
+        .ok_or_else(|| Error::config("finishAuth: unreadable parameters"))?;
     Ok(CallbackInput::Query(CallbackParams(pairs)))
 }
 
 fn finished_to_js(f: &flow::Finished) -> JsValue {
-    let o = Object::new();
-    set(&o, "serverUrl", f.server_url.as_str().into());
-    set(&o, "returnTo", f.return_to.as_str().into());
-    set(&o, "scope", scope::join(&f.scope).into());
-    o.into()
+    let mut o = ObjectWriter::start();
+    o.str("serverUrl", &f.server_url);
+    o.str("returnTo", &f.return_to);
+    o.str("scope", &scope::join(&f.scope));
+    object(o)
 }
 
 #[wasm_bindgen]
@@ -230,17 +236,11 @@ impl McpAuth {
         Ok(match t {
             None => JsValue::NULL,
             Some(t) => {
-                let o = Object::new();
-                set(&o, "scope", scope::join(&t.scope).into());
-                set(
-                    &o,
-                    "expiresAt",
-                    t.expires_at_ms
-                        .map(|v| JsValue::from(v as f64))
-                        .unwrap_or(JsValue::NULL),
-                );
-                set(&o, "hasRefreshToken", t.refresh_token.is_some().into());
-                o.into()
+                let mut o = ObjectWriter::start();
+                o.str("scope", &scope::join(&t.scope));
+                o.num("expiresAt", t.expires_at_ms);
+                o.bool("hasRefreshToken", t.refresh_token.is_some());
+                object(o)
             }
         })
     }

@@ -25,7 +25,7 @@ fn bad(key: &str, what: &str) -> Error {
 
 fn string(o: &JsValue, key: &str) -> Result<Option<String>> {
     let v = get(o, key);
-    if v.is_undefined() || v.is_null() {
+    if v.is_null_or_undefined() {
         return Ok(None);
     }
     v.as_string()
@@ -39,7 +39,7 @@ fn required(o: &JsValue, key: &str) -> Result<String> {
 
 fn function(o: &JsValue, key: &str) -> Result<Option<Function>> {
     let v = get(o, key);
-    if v.is_undefined() || v.is_null() {
+    if v.is_null_or_undefined() {
         return Ok(None);
     }
     v.dyn_into::<Function>()
@@ -49,7 +49,7 @@ fn function(o: &JsValue, key: &str) -> Result<Option<Function>> {
 
 fn number(o: &JsValue, key: &str, default: f64) -> Result<f64> {
     let v = get(o, key);
-    if v.is_undefined() || v.is_null() {
+    if v.is_null_or_undefined() {
         return Ok(default);
     }
     v.as_f64()
@@ -66,7 +66,7 @@ pub struct Parsed {
 
 fn token_store(v: &JsValue) -> Result<(Store, String)> {
     match v.as_string().as_deref() {
-        None if v.is_undefined() || v.is_null() => Ok((Store::global("sessionStorage"), "session".into())),
+        None if v.is_null_or_undefined() => Ok((Store::global("sessionStorage"), "session".into())),
         Some("session") => Ok((Store::global("sessionStorage"), "session".into())),
         Some("local") => Ok((Store::global("localStorage"), "local".into())),
         Some("memory") => Ok((Store::memory(), "memory".into())),

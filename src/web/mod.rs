@@ -27,6 +27,12 @@ use storage::Store;
 static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/host.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = __mcpEmit)]
+    fn emit_status(f: &Function, kind: &str, server_url: &str, error: &JsValue);
+}
+
 /// The `Io` of one `McpAuth` (or of a configuration-free `finishAuth`).
 #[derive(Clone)]
 pub struct WebIo {
@@ -47,16 +53,11 @@ impl WebIo {
         }
     }
 
-    /// Calls `onStatus({ type, serverUrl, ...extra })`; a throwing handler is ignored.
-    pub fn emit(&self, kind: &str, extra: Option<(&str, &JsValue)>) {
+    /// Calls `onStatus({ type, serverUrl, error? })` (the error when not
+    /// undefined); a throwing handler is ignored.
+    pub fn emit(&self, kind: &str, error: &JsValue) {
         if let Some(f) = &self.on_status {
-            let ev = js_sys::Object::new();
-            let _ = Reflect::set(&ev, &"type".into(), &kind.into());
-            let _ = Reflect::set(&ev, &"serverUrl".into(), &self.server_url.as_str().into());
-            if let Some((k, v)) = extra {
-                let _ = Reflect::set(&ev, &k.into(), v);
-            }
-            let _ = f.call1(&JsValue::UNDEFINED, &ev);
+            emit_status(f, kind, &self.server_url, error);
         }
     }
 }
@@ -137,7 +138,7 @@ impl Io for WebIo {
     }
 
     fn status(&self, status: Status) {
-        self.emit(status.as_str(), None);
+        self.emit(status.as_str(), &JsValue::UNDEFINED);
     }
 
     async fn lock(&self, name: &str) -> Result<lock::WebLock> {
