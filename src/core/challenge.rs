@@ -10,6 +10,7 @@
 //! panics.
 
 use super::scope;
+use super::url::is_space_or_control;
 
 /// One challenge of a `WWW-Authenticate` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -277,7 +278,7 @@ pub struct BearerChallenge {
 /// must be ignored (P-1) rather than resolved against the server URL, since
 /// P-3 then fetches exactly that URL.
 fn is_absolute_http_url(s: &str) -> bool {
-    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if s.chars().any(is_space_or_control) {
         return false;
     }
     let rest = ["https://", "http://"].iter().find_map(|prefix| {

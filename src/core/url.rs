@@ -81,10 +81,27 @@ fn is_dot_segment(seg: &str) -> bool {
     dots == 1 || dots == 2
 }
 
+/// `char::is_whitespace(c) || char::is_control(c)`, written out: the same
+/// set (Unicode White_Space and Cc), without linking core's Unicode table.
+pub(crate) fn is_space_or_control(c: char) -> bool {
+    matches!(
+        c,
+        '\0'..=' '
+            | '\u{7f}'..='\u{a0}'
+            | '\u{1680}'
+            | '\u{2000}'..='\u{200a}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202f}'
+            | '\u{205f}'
+            | '\u{3000}'
+    )
+}
+
 /// Parses `s` and also returns the byte index where its authority ends, so
 /// callers can reuse the scheme and authority exactly as written.
 fn split(s: &str) -> Result<(Url, usize), UrlError> {
-    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if s.chars().any(is_space_or_control) {
         return Err(UrlError("whitespace or control character"));
     }
     if s.contains('\\') {
@@ -347,6 +364,17 @@ mod tests {
             "https://h/\u{a0}",
         ] {
             assert_eq!(reason(s), "whitespace or control character", "{s:?}");
+        }
+    }
+
+    #[test]
+    fn space_or_control_is_std_whitespace_or_control() {
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            assert_eq!(
+                is_space_or_control(c),
+                c.is_whitespace() || c.is_control(),
+                "{c:?}"
+            );
         }
     }
 
