@@ -9,7 +9,7 @@
 use crate::core::error::{DiscoveryStage, Error, Result};
 use crate::core::http::{probe_verdict, FetchOutcome, HttpRequest, ProbeVerdict};
 use crate::core::json::{Fields, Json, ObjectWriter};
-use crate::core::url::{append_well_known, strip_fragment, well_known, Url};
+use crate::core::url::{strip_fragment, well_known, well_known_parts, Url};
 
 const PRM_SUFFIX: &str = "oauth-protected-resource";
 const OAUTH_SUFFIX: &str = "oauth-authorization-server";
@@ -163,23 +163,22 @@ pub fn select_prm(probes: &[PrmProbe], outcomes: &[FetchOutcome]) -> Result<PrmR
 
 /// P-5: the AS metadata URLs in priority order.
 pub fn as_metadata_urls(issuer: &str) -> Result<Vec<String>> {
-    let parsed = Url::parse(issuer).map_err(|_| Error::invalid("issuer is not an absolute URL"))?;
+    // One parse for all three URLs.
+    let (parsed, origin, path) =
+        well_known_parts(issuer).map_err(|_| Error::invalid("issuer is not an absolute URL"))?;
     if !parsed.is_https_or_loopback() {
         return Err(Error::InsecureEndpoint {
             url: issuer.to_string(),
         });
     }
-    let wk = |suffix| well_known(issuer, suffix).map_err(|_| Error::invalid("issuer"));
-    let has_path = !(parsed.path.is_empty() || parsed.path == "/");
-    if has_path {
-        Ok(vec![
-            wk(OAUTH_SUFFIX)?,
-            wk(OIDC_SUFFIX)?,
-            append_well_known(issuer, OIDC_SUFFIX).map_err(|_| Error::invalid("issuer"))?,
-        ])
-    } else {
-        Ok(vec![wk(OAUTH_SUFFIX)?, wk(OIDC_SUFFIX)?])
+    let mut urls = vec![
+        format!("{origin}/.well-known/{OAUTH_SUFFIX}{path}"),
+        format!("{origin}/.well-known/{OIDC_SUFFIX}{path}"),
+    ];
+    if !(parsed.path.is_empty() || parsed.path == "/") {
+        urls.push(format!("{origin}{path}/.well-known/{OIDC_SUFFIX}"));
     }
+    Ok(urls)
 }
 
 /// RFC 8414 metadata, reduced to what a public client uses.

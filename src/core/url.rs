@@ -199,27 +199,32 @@ pub fn append_query(base: &str, pairs: &[(&str, &str)]) -> String {
     format!("{base}{sep}{}", form_urlencode(pairs))
 }
 
+/// The two halves every well-known URL is built from: the input's scheme
+/// and authority exactly as written, and its path with one trailing `/`
+/// removed (query and fragment dropped). With the parsed URL, so that one
+/// parse serves every URL built from the same input.
+pub fn well_known_parts(u: &str) -> Result<(Url, &str, &str), UrlError> {
+    let (url, auth_end) = split(u)?;
+    // The path is kept as written, so it is the text right after the authority.
+    let path_len = url.path.strip_suffix('/').unwrap_or(&url.path).len();
+    let origin = u.get(..auth_end).unwrap_or_default();
+    let path = u.get(auth_end..auth_end + path_len).unwrap_or_default();
+    Ok((url, origin, path))
+}
+
 /// RFC 8414 / RFC 9728 metadata location: `{origin}/.well-known/{suffix}{path}`
 /// with one trailing `/` removed from the path, query and fragment dropped.
 /// The origin is the input's own scheme and authority text, unchanged.
 pub fn well_known(u: &str, suffix: &str) -> Result<String, UrlError> {
-    let (url, auth_end) = split(u)?;
-    let path = url.path.strip_suffix('/').unwrap_or(&url.path);
-    Ok(format!(
-        "{}/.well-known/{suffix}{path}",
-        u.get(..auth_end).unwrap_or_default()
-    ))
+    let (_, origin, path) = well_known_parts(u)?;
+    Ok(format!("{origin}/.well-known/{suffix}{path}"))
 }
 
 /// OIDC Discovery form: the well-known suffix appended after the path (one
 /// trailing `/` removed), query and fragment dropped.
 pub fn append_well_known(u: &str, suffix: &str) -> Result<String, UrlError> {
-    let (url, auth_end) = split(u)?;
-    let path = url.path.strip_suffix('/').unwrap_or(&url.path);
-    Ok(format!(
-        "{}{path}/.well-known/{suffix}",
-        u.get(..auth_end).unwrap_or_default()
-    ))
+    let (_, origin, path) = well_known_parts(u)?;
+    Ok(format!("{origin}{path}/.well-known/{suffix}"))
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
