@@ -8,6 +8,7 @@
 //! forge log lines (P-21).
 
 use crate::core::json::quote;
+use std::borrow::Cow;
 use std::fmt;
 
 /// Where a discovery failure happened, for `DiscoveryError`.
@@ -57,7 +58,7 @@ pub enum Error {
         likely_cors: bool,
     },
     /// A server answered with something we cannot use (bad JSON, missing field).
-    InvalidResponse { what: String },
+    InvalidResponse { what: Cow<'static, str> },
     /// P-19: the callback's `state` is missing or matches no pending flow.
     UnknownState,
     /// P-16: the pending flow expired before the callback came back.
@@ -65,7 +66,7 @@ pub enum Error {
     /// P-22: the callback had neither `code` nor `error`.
     MissingCode,
     /// A configuration value the app passed is unusable.
-    InvalidConfig { what: String },
+    InvalidConfig { what: Cow<'static, str> },
     /// Network failure outside discovery (token endpoint, resource).
     Network { what: String },
     /// The storage backend refused to read or write (private mode, quota).
@@ -139,11 +140,12 @@ impl Error {
         }
     }
 
-    pub(crate) fn invalid(what: impl Into<String>) -> Error {
+    // Cow: most of these texts are static and need no allocation.
+    pub(crate) fn invalid(what: impl Into<Cow<'static, str>>) -> Error {
         Error::InvalidResponse { what: what.into() }
     }
 
-    pub(crate) fn config(what: impl Into<String>) -> Error {
+    pub(crate) fn config(what: impl Into<Cow<'static, str>>) -> Error {
         Error::InvalidConfig { what: what.into() }
     }
 }
@@ -288,11 +290,11 @@ mod tests {
                 reason: s(),
                 likely_cors: false,
             },
-            Error::InvalidResponse { what: s() },
+            Error::InvalidResponse { what: s().into() },
             Error::UnknownState,
             Error::PendingExpired,
             Error::MissingCode,
-            Error::InvalidConfig { what: s() },
+            Error::InvalidConfig { what: s().into() },
             Error::Network { what: s() },
             Error::Storage { what: s() },
             Error::NoRefreshToken,
