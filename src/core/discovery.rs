@@ -127,7 +127,7 @@ pub fn select_prm(probes: &[PrmProbe], outcomes: &[FetchOutcome]) -> Result<PrmR
             ProbeVerdict::Fatal(status) => {
                 return Err(Error::Discovery {
                     stage: DiscoveryStage::ProtectedResource,
-                    reason: format!("{} answered HTTP {status}", probe.url),
+                    reason: format!("{} answered HTTP {status}", probe.url).into(),
                     likely_cors: false,
                 })
             }
@@ -287,7 +287,7 @@ pub fn select_as_metadata(
             ProbeVerdict::Fatal(status) => {
                 return Err(Error::Discovery {
                     stage: DiscoveryStage::AuthorizationServer,
-                    reason: format!("{url} answered HTTP {status}"),
+                    reason: format!("{url} answered HTTP {status}").into(),
                     likely_cors: false,
                 })
             }
@@ -493,7 +493,8 @@ impl ExpectAuthorizationServer {
                         reason: format!(
                             "no metadata found for issuer {}",
                             crate::core::json::quote(&self.issuer)
-                        ),
+                        )
+                        .into(),
                         likely_cors: all_network,
                     });
                 }

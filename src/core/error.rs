@@ -53,7 +53,7 @@ pub enum Error {
     /// P-3/P-5: discovery could not complete.
     Discovery {
         stage: DiscoveryStage,
-        reason: String,
+        reason: Cow<'static, str>,
         /// Every probe failed as a browser fails on missing CORS headers.
         likely_cors: bool,
     },
@@ -287,7 +287,7 @@ mod tests {
             Error::PkceNotSupported { issuer: s() },
             Error::Discovery {
                 stage: DiscoveryStage::ProtectedResource,
-                reason: s(),
+                reason: s().into(),
                 likely_cors: false,
             },
             Error::InvalidResponse { what: s().into() },
