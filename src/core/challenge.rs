@@ -291,7 +291,11 @@ fn is_absolute_http_url(s: &str) -> bool {
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     // Userinfo is not the host: `https://user@` has none.
-    let host_port = authority.rsplit('@').next().unwrap_or("");
+    // By bytes ('@' is ASCII): `rsplit` would link core's reverse searcher.
+    let host_port = match authority.bytes().rposition(|b| b == b'@') {
+        Some(at) => authority.get(at + 1..).unwrap_or_default(),
+        None => authority,
+    };
     !host_port.is_empty() && !host_port.starts_with(':')
 }
 
