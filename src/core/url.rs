@@ -193,7 +193,8 @@ pub fn append_query(base: &str, pairs: &[(&str, &str)]) -> String {
     }
     let sep = match base.find('?') {
         None => "?",
-        Some(_) if base.ends_with(['?', '&']) => "",
+        // By byte: `ends_with` with a char set links a searcher of its own.
+        Some(_) if matches!(base.as_bytes().last(), Some(b'?' | b'&')) => "",
         Some(_) => "&",
     };
     format!("{base}{sep}{}", form_urlencode(pairs))
