@@ -56,19 +56,12 @@ pub fn union(sets: &[&[String]]) -> Vec<String> {
 pub fn canonical(scopes: &[String]) -> String {
     // An insertion sort: these lists are short, and the standard library's
     // sort adds 3 KB to the wasm build.
-    let mut sorted: Vec<&String> = Vec::with_capacity(scopes.len());
+    let mut sorted: Vec<String> = Vec::with_capacity(scopes.len());
     for scope in scopes {
-        let at = sorted.iter().position(|s| *s > scope).unwrap_or(sorted.len());
-        sorted.insert(at, scope);
+        let at = sorted.iter().position(|s| s > scope).unwrap_or(sorted.len());
+        sorted.insert(at, scope.clone());
     }
-    let mut out = String::new();
-    for (i, scope) in sorted.into_iter().enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        out.push_str(scope);
-    }
-    out
+    join(&sorted)
 }
 
 /// Set inclusion `want ⊆ have`; order and duplicates are irrelevant.
