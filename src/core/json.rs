@@ -305,7 +305,11 @@ fn write_json(f: &mut fmt::Formatter<'_>, v: &Json) -> fmt::Result {
         Json::Bool(b) => f.write_str(if *b { "true" } else { "false" }),
         // Integers print like JS does (no ".0"); below 2^63 the cast is exact.
         Json::Number(n) if n.fract() == 0.0 && n.abs() < 9_223_372_036_854_775_808.0 => {
-            fmt::Display::fmt(&(*n as i64), f)
+            let i = *n as i64;
+            if i < 0 {
+                f.write_char('-')?;
+            }
+            write_digits(f, i.unsigned_abs())
         }
         // The library writes only integers (timestamps, counts). Anything
         // else is written as `null`, as JS does for non-finite numbers,
@@ -335,6 +339,15 @@ fn write_json(f: &mut fmt::Formatter<'_>, v: &Json) -> fmt::Result {
             f.write_char('}')
         }
     }
+}
+
+/// The decimal digits of `n`. By hand: `i64`'s Display links its own
+/// formatting routine, and JSON never pads.
+fn write_digits(f: &mut fmt::Formatter<'_>, n: u64) -> fmt::Result {
+    if n >= 10 {
+        write_digits(f, n / 10)?;
+    }
+    f.write_char(char::from(b'0' + (n % 10) as u8))
 }
 
 impl fmt::Display for Json {
