@@ -481,20 +481,19 @@ impl Parser<'_> {
             Some(b'[') => self.array(depth + 1),
             Some(b'"') => self.string().map(Json::String),
             Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(_) => {
-                for (word, v) in [
-                    ("true", Json::Bool(true)),
-                    ("false", Json::Bool(false)),
-                    ("null", Json::Null),
-                ] {
-                    if self.rest().starts_with(word) {
-                        self.pos += word.len();
-                        return Ok(v);
-                    }
-                }
-                Err(self.err("unexpected character"))
-            }
+            Some(b't') => self.literal("true", Json::Bool(true)),
+            Some(b'f') => self.literal("false", Json::Bool(false)),
+            Some(b'n') => self.literal("null", Json::Null),
+            Some(_) => Err(self.err("unexpected character")),
         }
+    }
+
+    fn literal(&mut self, word: &str, v: Json) -> Result<Json, JsonError> {
+        if !self.rest().starts_with(word) {
+            return Err(self.err("unexpected character"));
+        }
+        self.pos += word.len();
+        Ok(v)
     }
 
     fn array(&mut self, depth: usize) -> Result<Json, JsonError> {
