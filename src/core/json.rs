@@ -588,12 +588,16 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, JsonError> {
-        let digits = self
-            .s
-            .get(self.pos..self.pos + 4)
-            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
-        let n = digits.and_then(|h| u32::from_str_radix(h, 16).ok());
-        let n = n.ok_or_else(|| self.err("invalid \\u escape"))?;
+        // Digit by digit: `from_str_radix` brings a general parser along.
+        let mut n = 0;
+        for i in 0..4 {
+            let digit = self
+                .s
+                .as_bytes()
+                .get(self.pos + i)
+                .and_then(|&b| char::from(b).to_digit(16));
+            n = n * 16 + digit.ok_or_else(|| self.err("invalid \\u escape"))?;
+        }
         self.pos += 4;
         Ok(n)
     }
