@@ -94,11 +94,13 @@ impl Json {
     /// Some only when every element is a string: a mixed array in metadata is
     /// malformed, and silently dropping elements could hide that.
     pub fn string_array_field(&self, key: &str) -> Option<Vec<String>> {
-        self.get(key)?
-            .as_array()?
-            .iter()
-            .map(|v| v.as_str().map(str::to_owned))
-            .collect()
+        // A loop, not `collect::<Option<Vec<_>>>()`, whose adapters are bigger.
+        let items = self.get(key)?.as_array()?;
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(item.as_str()?.to_owned());
+        }
+        Some(out)
     }
 
     pub fn object(members: Vec<(&str, Json)>) -> Json {
