@@ -80,7 +80,6 @@ enum Next<D, T> {
 /// P-3..P-8, or the cache: the cached discovery, else the protected-resource
 /// probes. A challenge pointing at other metadata than the cached one means
 /// the server moved: discover again (P-12).
-#[inline(never)]
 fn plan_discovery(
     io: &impl Io,
     cfg: &Config,
@@ -99,7 +98,6 @@ fn plan_discovery(
     Ok(Next::Then((step, reqs)))
 }
 
-#[inline(never)]
 fn prm_answered(
     step: ExpectProtectedResource,
     answers: &[FetchOutcome],
@@ -109,7 +107,6 @@ fn prm_answered(
     Ok((next, reqs))
 }
 
-#[inline(never)]
 fn discovered(
     io: &impl Io,
     cfg: &Config,
@@ -122,7 +119,6 @@ fn discovered(
 }
 
 /// P-9..P-12: a client id for this issuer, else the registration to send.
-#[inline(never)]
 fn plan_client(io: &impl Io, cfg: &Config, d: &Discovered, wanted: &[String]) -> Result<ClientChoice> {
     let cached = store::load_client(io, &d.metadata.issuer, &cfg.client.redirect_uri)?;
     let choice = choose_client(&cfg.client, &d.metadata, cached.as_ref(), wanted)?;
@@ -132,7 +128,6 @@ fn plan_client(io: &impl Io, cfg: &Config, d: &Discovered, wanted: &[String]) ->
     Ok(choice)
 }
 
-#[inline(never)]
 fn registered(
     io: &impl Io,
     cfg: &Config,
@@ -216,7 +211,6 @@ fn new_secrets(io: &impl Io) -> Result<(Secret, String)> {
 type Scopes = (Vec<String>, Vec<String>);
 
 /// Usable tokens, else the scope to request and the scope to register with.
-#[inline(never)]
 fn plan_authorize(
     io: &impl Io,
     cfg: &Config,
@@ -264,7 +258,6 @@ fn plan_authorize(
 }
 
 /// The authorization URL, with its pending record saved.
-#[inline(never)]
 fn authorization_redirect(
     io: &impl Io,
     cfg: &Config,
@@ -326,7 +319,6 @@ pub async fn finish(
 
 /// The pending record the callback belongs to, checked and removed, and the
 /// code exchange to send.
-#[inline(never)]
 fn plan_finish(
     io: &impl Io,
     input: &CallbackInput,
@@ -382,7 +374,6 @@ fn plan_finish(
 }
 
 /// The token endpoint's answer to the code exchange, stored where `target` says.
-#[inline(never)]
 fn finished(
     io: &impl Io,
     record: PendingRecord,
@@ -451,7 +442,6 @@ pub async fn refresh(io: &impl Io, cfg: &Config, stale: Option<&Secret>) -> Resu
 }
 
 /// The tokens when another call already refreshed them, else the request.
-#[inline(never)]
 fn plan_refresh(
     io: &impl Io,
     cfg: &Config,
@@ -483,7 +473,6 @@ fn plan_refresh(
 
 /// The token endpoint's answer to a refresh: store the new tokens, or clear
 /// what the error proves is dead (P-26).
-#[inline(never)]
 fn refreshed(io: &impl Io, cfg: &Config, plan: RefreshPlan, answers: &[FetchOutcome]) -> Result<TokenSet> {
     let RefreshPlan {
         issuer,
@@ -569,7 +558,6 @@ fn insufficient_scope(c: &BearerChallenge, d: Option<&Discovered>) -> Error {
 
 /// P-14: the step-up decision on a `403 insufficient_scope`: the
 /// authorization to start, or the error to throw.
-#[inline(never)]
 fn plan_step_up(
     io: &impl Io,
     cfg: &Config,
