@@ -41,28 +41,32 @@ export async function __mcpFetchAll(f, self, ms, requests) {
   return answers.flatMap((a) => a ?? [null, null]);
 }
 
-// The app's request, cloned (a body reads once) with the bearer token, if any.
-export async function __mcpSendResource(f, self, base, token) {
-  const r = base.clone();
-  if (token !== undefined) r.headers.set('Authorization', `Bearer ${token}`);
-  return f.call(self, r, undefined);
-}
-
-export function __mcpStatus(r) {
-  return typeof r?.status === 'number' ? r.status : 0;
-}
-
-export function __mcpWwwAuthenticate(r) {
-  try {
-    const v = r.headers.get('WWW-Authenticate');
-    return typeof v === 'string' ? v : undefined;
-  } catch {}
-}
-
-// `new Request(input, init)` for `McpAuth.fetch`.
+// `McpAuth.fetch`'s slot: [request, response, [error], url]. Each attempt
+// fills in the response (or the app's fetch's raw rejection, boxed so that
+// any value, even undefined, is told apart from none), which reach the app
+// unchanged.
 export function __mcpRequest(input, init) {
   if (typeof Request !== 'function') throw 'no Request';
-  return new Request(input, init);
+  const r = new Request(input, init);
+  return [r, , , r.url];
+}
+
+// The app's request, cloned (a body reads once) with the bearer token, if
+// any; keeps the response in the slot and resolves to [status, WWW-Authenticate].
+export async function __mcpSendResource(f, self, slot, token) {
+  let res, www;
+  try {
+    const r = slot[0].clone();
+    if (token !== undefined) r.headers.set('Authorization', `Bearer ${token}`);
+    res = slot[1] = await f.call(self, r, undefined);
+  } catch (e) {
+    slot[2] = [e];
+    throw e;
+  }
+  try {
+    www = res.headers.get('WWW-Authenticate');
+  } catch {}
+  return [typeof res?.status === 'number' ? res.status : 0, typeof www === 'string' ? www : undefined];
 }
 
 // Drives a wasm Task (src/web/task.rs) to its end: each step returns the

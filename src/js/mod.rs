@@ -5,10 +5,9 @@
 mod errors;
 mod options;
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::core::callback::CallbackParams;
@@ -36,10 +35,6 @@ struct Inner {
 extern "C" {
     #[wasm_bindgen(catch, js_name = __mcpRequest)]
     fn new_request(input: &JsValue, init: &JsValue) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(js_name = __mcpStatus)]
-    fn response_status(response: &JsValue) -> f64;
-    #[wasm_bindgen(js_name = __mcpWwwAuthenticate)]
-    fn www_authenticate(response: &JsValue) -> Option<String>;
     #[wasm_bindgen(js_name = __mcpPairs)]
     fn pairs_json(params: &JsValue) -> Option<String>;
 }
@@ -261,44 +256,39 @@ impl McpAuth {
 
 /// The resource request, kept as a JS `Request` so bodies, streams and
 /// signals behave as with plain `fetch`; cloned per attempt because a body
-/// can be read once.
+/// can be read once. The last response and the raw network error stay on the
+/// JS side, in the slot `__mcpRequest` made.
 async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
-    let base = new_request(&input, &init)?;
-    let url = Reflect::get(&base, &"url".into())?
-        .as_string()
-        .unwrap_or_default();
-    let last: Rc<RefCell<Option<JsValue>>> = Rc::default();
-    let raw_error: Rc<RefCell<Option<JsValue>>> = Rc::default();
-    let fetcher: Fetcher = inner.io.fetcher.clone();
+    let slot: Array = new_request(&input, &init)?.into();
+    let url = slot.get(3).as_string().unwrap_or_default();
+    let io = &inner.io;
     let send = |token: Option<Secret>| {
-        let (base, last, raw_error, fetcher) =
-            (base.clone(), last.clone(), raw_error.clone(), fetcher.clone());
+        let slot = &slot;
         async move {
             let token = token.map(|t| t.expose().to_string());
-            let resp = fetcher.resource(&base, token).await.map_err(|e| {
-                *raw_error.borrow_mut() = Some(e);
-                Error::Network {
+            let answer: Array = io
+                .fetcher
+                .resource(slot, token)
+                .await
+                .map_err(|_| Error::Network {
                     what: "resource request failed".into(),
-                }
-            })?;
-            let answer = ResourceAnswer {
-                status: response_status(&resp) as u16,
-                www_authenticate: www_authenticate(&resp),
-            };
-            *last.borrow_mut() = Some(resp);
-            Ok(answer)
+                })?
+                .into();
+            Ok(ResourceAnswer {
+                status: answer.get(0).as_f64().unwrap_or_default() as u16,
+                www_authenticate: answer.get(1).as_string(),
+            })
         }
     };
-    let io = &inner.io;
-    match flow::fetch(io, &inner.config, &url, &current_href(), send).await {
-        Ok(FetchEnd::Response) => Ok(last.borrow_mut().take().unwrap_or(JsValue::UNDEFINED)),
+    let end = flow::fetch(io, &inner.config, &url, &current_href(), send).await;
+    let raw_error = slot.get(2);
+    match end {
+        Ok(FetchEnd::Response) => Ok(slot.get(1)),
         Ok(FetchEnd::Redirect(to)) => {
             redirect(io, inner.on_redirect.as_ref(), &to).await?;
             Err(js_err(Some(io), Error::RedirectStarted))
         }
-        Err(Error::Network { .. }) if raw_error.borrow().is_some() => {
-            Err(raw_error.borrow_mut().take().unwrap_or(JsValue::UNDEFINED))
-        }
+        Err(Error::Network { .. }) if !raw_error.is_undefined() => Err(Array::from(&raw_error).get(0)),
         Err(e) => Err(js_err(Some(io), e)),
     }
 }

@@ -21,7 +21,7 @@ extern "C" {
     #[wasm_bindgen(js_name = __mcpFetchAll)]
     fn fetch_all(f: &Function, this: &JsValue, timeout_ms: u32, requests: &str) -> JsValue;
     #[wasm_bindgen(js_name = __mcpSendResource)]
-    fn send_resource(f: &Function, this: &JsValue, request: &JsValue, token: Option<String>) -> JsValue;
+    fn send_resource(f: &Function, this: &JsValue, slot: &JsValue, token: Option<String>) -> JsValue;
 }
 
 #[derive(Clone)]
@@ -83,14 +83,16 @@ impl Fetcher {
         })
     }
 
-    /// The app's resource request (a JS `Request`), cloned, with the bearer
-    /// token if any; resolves to the Response.
+    /// The app's resource request (the JS `Request` in `slot`, see
+    /// `__mcpRequest`), cloned, with the bearer token if any. The response,
+    /// or the raw rejection, stays in the slot; resolves to
+    /// `[status, WWW-Authenticate]`.
     pub async fn resource(
         &self,
-        request: &JsValue,
+        slot: &JsValue,
         token: Option<String>,
     ) -> std::result::Result<JsValue, JsValue> {
-        wait(send_resource(&self.fetch_fn, &self.this, request, token)).await
+        wait(send_resource(&self.fetch_fn, &self.this, slot, token)).await
     }
 
     /// Sends all requests at once; answers in request order.
