@@ -209,16 +209,7 @@ impl McpAuth {
         #[wasm_bindgen(unchecked_param_type = "URLSearchParams | string")] params: JsValue,
         iss: Option<String>,
     ) -> Promise {
-        let inner = self.inner.clone();
-        spawn(async move {
-            let io = &inner.io;
-            let input = callback_input(&params, iss).map_err(|e| js_err(Some(io), e))?;
-            let server = Some(inner.config.server_url());
-            let f = flow::finish(io, &input, server, TokenTarget::Instance)
-                .await
-                .map_err(|e| js_err(Some(io), e))?;
-            Ok(finished_to_js(&f))
-        })
+        spawn(finish(Some(self.inner.clone()), params, iss))
     }
 
     /// For display: `{ scope, expiresAt, hasRefreshToken }` or `null`. Never the tokens themselves.
@@ -302,19 +293,31 @@ pub fn finish_auth(
     #[wasm_bindgen(unchecked_param_type = "URLSearchParams | string")] params: JsValue,
     iss: Option<String>,
 ) -> Promise {
-    spawn(async move {
-        let io = WebIo {
-            fetcher: Fetcher::new(None, options::DEFAULT_TIMEOUT_MS).map_err(|e| js_err(None, e))?,
-            session: Store::global("sessionStorage"),
-            local: Store::global("localStorage"),
-            tokens: Store::memory(),
-            on_status: None,
-            server_url: String::new(),
-        };
-        let input = callback_input(&params, iss).map_err(|e| js_err(None, e))?;
-        let f = flow::finish(&io, &input, None, TokenTarget::FromRecord)
-            .await
-            .map_err(|e| js_err(None, e))?;
-        Ok(finished_to_js(&f))
-    })
+    spawn(finish(None, params, iss))
+}
+
+/// Both `finishAuth`s, one task type: an instance's (its server only, its
+/// token storage), or the module-level one's (any pending flow, the storage
+/// its record names).
+async fn finish(inner: Option<Rc<Inner>>, params: JsValue, iss: Option<String>) -> Result<JsValue, JsValue> {
+    let page_io;
+    let (io, server, target) = match &inner {
+        Some(inner) => (&inner.io, Some(inner.config.server_url()), TokenTarget::Instance),
+        None => {
+            page_io = WebIo {
+                fetcher: Fetcher::new(None, options::DEFAULT_TIMEOUT_MS).map_err(|e| js_err(None, e))?,
+                session: Store::global("sessionStorage"),
+                local: Store::global("localStorage"),
+                tokens: Store::memory(),
+                on_status: None,
+                server_url: String::new(),
+            };
+            (&page_io, None, TokenTarget::FromRecord)
+        }
+    };
+    let input = callback_input(&params, iss).map_err(|e| js_err(Some(io), e))?;
+    let f = flow::finish(io, &input, server, target)
+        .await
+        .map_err(|e| js_err(Some(io), e))?;
+    Ok(finished_to_js(&f))
 }
