@@ -256,10 +256,9 @@ async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) ->
     let send = |token: Option<Secret>| {
         let slot = &slot;
         async move {
-            let token = token.map(|t| t.expose().to_string());
             let answer: Array = io
                 .fetcher
-                .resource(slot, token)
+                .resource(slot, token.as_ref().map(Secret::expose))
                 .await
                 .map_err(|_| Error::Network {
                     what: "resource request failed".into(),

@@ -14,14 +14,14 @@ use wasm_bindgen::prelude::*;
 use crate::core::error::{Error, Result};
 use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse};
 use crate::core::json::quote;
-use crate::web::task::wait;
+use crate::web::task::{wait, Wait};
 
 #[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
     #[wasm_bindgen(js_name = __mcpFetchAll)]
     fn fetch_all(f: &Function, this: &JsValue, timeout_ms: u32, requests: &str) -> JsValue;
     #[wasm_bindgen(js_name = __mcpSendResource)]
-    fn send_resource(f: &Function, this: &JsValue, slot: &JsValue, token: Option<String>) -> JsValue;
+    fn send_resource(f: &Function, this: &JsValue, slot: &JsValue, token: Option<&str>) -> JsValue;
 }
 
 #[derive(Clone)]
@@ -87,12 +87,8 @@ impl Fetcher {
     /// `__mcpRequest`), cloned, with the bearer token if any. The response,
     /// or the raw rejection, stays in the slot; resolves to
     /// `[status, WWW-Authenticate]`.
-    pub async fn resource(
-        &self,
-        slot: &JsValue,
-        token: Option<String>,
-    ) -> std::result::Result<JsValue, JsValue> {
-        wait(send_resource(&self.fetch_fn, &self.this, slot, token)).await
+    pub fn resource(&self, slot: &JsValue, token: Option<&str>) -> Wait {
+        wait(send_resource(&self.fetch_fn, &self.this, slot, token))
     }
 
     /// Sends all requests at once; answers in request order.
