@@ -101,6 +101,23 @@ export function __mcpLock(name) {
   });
 }
 
+// `n` random bytes; undefined without crypto.getRandomValues, null when it throws.
+export function __mcpRandom(n) {
+  let c, f;
+  try {
+    c = globalThis.crypto;
+    f = c.getRandomValues;
+  } catch {}
+  if (typeof f !== 'function') return;
+  const a = new Uint8Array(n);
+  try {
+    f.call(c, a);
+    return a;
+  } catch {
+    return null;
+  }
+}
+
 // SHA-256 of a string's UTF-8 bytes (the PKCE S256 challenge).
 export async function __mcpSha256(text) {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
