@@ -118,6 +118,41 @@ export function __mcpRandom(n) {
   }
 }
 
+function method(o, name) {
+  try {
+    const f = o[name];
+    if (typeof f === 'function') return f;
+  } catch {}
+}
+
+// A Storage-like object's `op` ('getItem', 'setItem', 'removeItem'; or
+// 'keys': every string key, by `length` and `key(i)`, none without `key`):
+// [result]; undefined when it has no such method; 'op failed (ErrorName)'
+// when it throws (a typed storage error in wasm, not an exception).
+export function __mcpStore(o, op, k, v) {
+  let at = op === 'keys' ? 'length' : op;
+  try {
+    if (op !== 'keys') {
+      const f = method(o, op);
+      return f && [v === undefined ? f.call(o, k) : f.call(o, k, v)];
+    }
+    const n = o.length;
+    const key = method(o, (at = 'key'));
+    const keys = [];
+    for (let i = 0; key && i < (typeof n === 'number' ? Math.floor(n) : 0); i++) {
+      const s = key.call(o, i);
+      if (typeof s === 'string') keys.push(s);
+    }
+    return [keys];
+  } catch (e) {
+    let name;
+    try {
+      name = Reflect.get(e, 'name');
+    } catch {}
+    return `${at} failed (${typeof name === 'string' ? name : 'Error'})`;
+  }
+}
+
 // SHA-256 of a string's UTF-8 bytes (the PKCE S256 challenge).
 export async function __mcpSha256(text) {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));

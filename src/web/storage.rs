@@ -8,10 +8,18 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Array, Function, Reflect};
+use wasm_bindgen::prelude::*;
 
 use crate::core::error::{Error, Result};
+
+#[wasm_bindgen(module = "/js/host.js")]
+extern "C" {
+    /// `[result]` of a Storage call (`'keys'`: every key); undefined when
+    /// there is no such method; the storage error's text when it throws.
+    #[wasm_bindgen(js_name = __mcpStore)]
+    fn js_store(o: &JsValue, op: &str, key: &str, value: Option<&str>) -> JsValue;
+}
 
 #[derive(Clone)]
 pub enum Store {
@@ -30,17 +38,27 @@ fn js_error_name(e: &JsValue) -> String {
         .unwrap_or_else(|| "Error".into())
 }
 
-fn storage_error(op: &str, e: &JsValue) -> Error {
-    Error::Storage {
-        what: format!("{op} failed ({})", js_error_name(e)),
-    }
+fn no_method(name: &str) -> Error {
+    Error::config(format!("tokenStorage has no {name} method"))
 }
 
 fn method(obj: &JsValue, name: &str) -> Result<Function> {
     Reflect::get(obj, &name.into())
         .ok()
         .and_then(|f| f.dyn_into::<Function>().ok())
-        .ok_or_else(|| Error::config(format!("tokenStorage has no {name} method")))
+        .ok_or_else(|| no_method(name))
+}
+
+/// `o[op](key, value)` through `__mcpStore`.
+fn call(o: &JsValue, op: &str, key: &str, value: Option<&str>) -> Result<JsValue> {
+    let r = js_store(o, op, key, value);
+    if r.is_undefined() {
+        return Err(no_method(op));
+    }
+    match r.as_string() {
+        Some(what) => Err(Error::Storage { what }),
+        None => Ok(Array::from(&r).get(0)),
+    }
 }
 
 impl Store {
@@ -75,10 +93,7 @@ impl Store {
         match self {
             Store::Memory(m) => Ok(m.borrow().iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())),
             Store::Unavailable(n) => Err(Store::unavailable(n)),
-            Store::Js(o) => method(o, "getItem")?
-                .call1(o, &key.into())
-                .map(|v| v.as_string())
-                .map_err(|e| storage_error("getItem", &e)),
+            Store::Js(o) => Ok(call(o, "getItem", key, None)?.as_string()),
         }
     }
 
@@ -93,10 +108,7 @@ impl Store {
                 Ok(())
             }
             Store::Unavailable(n) => Err(Store::unavailable(n)),
-            Store::Js(o) => method(o, "setItem")?
-                .call2(o, &key.into(), &value.into())
-                .map(|_| ())
-                .map_err(|e| storage_error("setItem", &e)),
+            Store::Js(o) => call(o, "setItem", key, Some(value)).map(drop),
         }
     }
 
@@ -107,10 +119,7 @@ impl Store {
                 Ok(())
             }
             Store::Unavailable(n) => Err(Store::unavailable(n)),
-            Store::Js(o) => method(o, "removeItem")?
-                .call1(o, &key.into())
-                .map(|_| ())
-                .map_err(|e| storage_error("removeItem", &e)),
+            Store::Js(o) => call(o, "removeItem", key, None).map(drop),
         }
     }
 
@@ -120,19 +129,10 @@ impl Store {
             Store::Memory(m) => Ok(m.borrow().iter().map(|(k, _)| k.clone()).collect()),
             Store::Unavailable(n) => Err(Store::unavailable(n)),
             Store::Js(o) => {
-                let len = Reflect::get(o, &"length".into())
-                    .map_err(|e| storage_error("length", &e))?
-                    .as_f64()
-                    .unwrap_or(0.0) as u32;
-                let Ok(key) = method(o, "key") else {
-                    return Ok(Vec::new());
-                };
-                let mut out = Vec::with_capacity(len as usize);
-                for i in 0..len {
-                    let k = key.call1(o, &i.into()).map_err(|e| storage_error("key", &e))?;
-                    out.extend(k.as_string());
-                }
-                Ok(out)
+                let keys = Array::from(&call(o, "keys", "", None)?);
+                Ok((0..keys.length())
+                    .filter_map(|i| keys.get(i).as_string())
+                    .collect())
             }
         }
     }
