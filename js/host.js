@@ -165,6 +165,22 @@ export function __mcpEmit(f, type, serverUrl, error) {
   } catch {}
 }
 
+// `onRedirect(url)`, awaited when it returns a Promise, else
+// `location.assign(url)`; what they throw or reject with passes unchanged.
+// Resolves to 0 when there is no location to assign.
+export async function __mcpRedirect(f, url) {
+  let self;
+  if (!f) {
+    try {
+      self = globalThis.location;
+      f = self.assign;
+    } catch {}
+    if (typeof f !== 'function') return 0;
+  }
+  const v = f.call(self, url);
+  if (v instanceof Promise) await v;
+}
+
 // finishAuth's parameters (P-18): any iterable of [name, value] pairs, as a
 // JSON array of its string pairs (others are skipped); undefined when not
 // iterable, '' when iterating throws.

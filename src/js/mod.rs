@@ -35,6 +35,9 @@ struct Inner {
 extern "C" {
     #[wasm_bindgen(catch, js_name = __mcpRequest)]
     fn new_request(input: &JsValue, init: &JsValue) -> Result<JsValue, JsValue>;
+    /// Resolves to undefined once redirected, to 0 when there is no `location`.
+    #[wasm_bindgen(js_name = __mcpRedirect)]
+    fn js_redirect(on_redirect: Option<&Function>, url: &str) -> JsValue;
     #[wasm_bindgen(js_name = __mcpPairs)]
     fn pairs_json(params: &JsValue) -> Option<String>;
 }
@@ -67,31 +70,18 @@ fn current_href() -> String {
     global_get(&["location", "href"]).as_string().unwrap_or_default()
 }
 
-/// `onRedirect(url)` (awaited when it returns a promise), else `location.assign(url)`.
-/// What `onRedirect` throws or rejects with reaches the caller unchanged: an
-/// app that finishes the flow inside it (popups, Node) sees its real error.
+/// `onRedirect(url)` (awaited when it returns a promise), else
+/// `location.assign(url)`, through `__mcpRedirect`. What `onRedirect` throws
+/// or rejects with reaches the caller unchanged: an app that finishes the
+/// flow inside it (popups, Node) sees its real error.
 async fn redirect(io: &WebIo, on_redirect: Option<&Function>, url: &str) -> Result<(), JsValue> {
-    let result = match on_redirect {
-        Some(f) => f.call1(&JsValue::UNDEFINED, &url.into()),
-        None => {
-            let location = global_get(&["location"]);
-            let assign = Reflect::get(&location, &"assign".into())
-                .ok()
-                .and_then(|f| f.dyn_into::<Function>().ok())
-                .ok_or_else(|| {
-                    js_err(
-                        Some(io),
-                        Error::config("no location to redirect; pass the onRedirect option"),
-                    )
-                })?;
-            assign.call1(&location, &url.into())
-        }
-    };
-    let v = result?;
-    if v.has_type::<Promise>() {
-        wait(v).await?;
+    if wait(js_redirect(on_redirect, url)).await?.is_undefined() {
+        return Ok(());
     }
-    Ok(())
+    Err(js_err(
+        Some(io),
+        Error::config("no location to redirect; pass the onRedirect option"),
+    ))
 }
 
 /// P-18: `URLSearchParams` (or any iterable of pairs) or a code string.
