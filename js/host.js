@@ -181,15 +181,14 @@ export async function __mcpRedirect(f, url) {
   if (v instanceof Promise) await v;
 }
 
-// finishAuth's parameters (P-18): any iterable of [name, value] pairs, as a
-// JSON array of its string pairs (others are skipped); undefined when not
-// iterable, '' when iterating throws.
+// finishAuth's parameters (P-18): any iterable of [name, value] pairs, as
+// one flat array [name, value, ...] of its string pairs (others are
+// skipped); undefined when not iterable, null when iterating throws.
 export function __mcpPairs(p) {
   if (typeof p?.[Symbol.iterator] !== 'function') return;
   try {
-    const pairs = Array.from(p, (e) => [e?.[0], e?.[1]]);
-    return JSON.stringify(pairs.filter(([k, v]) => typeof k === 'string' && typeof v === 'string'));
+    return Array.from(p, (e) => [e?.[0], e?.[1]]).flatMap((kv) => (kv.every((s) => typeof s === 'string') ? kv : []));
   } catch {
-    return '';
+    return null;
   }
 }

@@ -16,7 +16,7 @@ use crate::core::flow::{
     self, Authorization, AuthorizeRequest, CallbackInput, Config, FetchEnd, TokenTarget,
 };
 use crate::core::io::ResourceAnswer;
-use crate::core::json::{Json, ObjectWriter};
+use crate::core::json::ObjectWriter;
 use crate::core::scope;
 use crate::core::secret::Secret;
 use crate::web::fetch::Fetcher;
@@ -39,7 +39,7 @@ extern "C" {
     #[wasm_bindgen(js_name = __mcpRedirect)]
     fn js_redirect(on_redirect: Option<&Function>, url: &str) -> JsValue;
     #[wasm_bindgen(js_name = __mcpPairs)]
-    fn pairs_json(params: &JsValue) -> Option<String>;
+    fn pairs(params: &JsValue) -> JsValue;
 }
 
 #[wasm_bindgen]
@@ -85,25 +85,21 @@ async fn redirect(io: &WebIo, on_redirect: Option<&Function>, url: &str) -> Resu
 }
 
 /// P-18: `URLSearchParams` (or any iterable of pairs) or a code string.
-/// The pairs arrive as JSON from `js/host.js`.
+/// The pairs arrive from `js/host.js` as one flat array of strings.
 fn callback_input(params: &JsValue, iss: Option<String>) -> Result<CallbackInput, Error> {
     if let Some(code) = params.as_string() {
         return Ok(CallbackInput::Code { code, iss });
     }
-    let json = pairs_json(params)
-        .ok_or_else(|| Error::config("finishAuth takes URLSearchParams or a code string"))?;
-    let pairs = Json::parse(&json)
-        .ok()
-        .and_then(|j| {
-            j.as_array()?
-                .iter()
-                .map(|p| match p.as_array()? {
-                    [k, v] => Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())),
-                    _ => None,
-                })
-                .collect()
-        })
-        .ok_or_else(|| Error::config("finishAuth: unreadable parameters"))?;
+    let flat = pairs(params);
+    if flat.is_undefined() {
+        return Err(Error::config("finishAuth takes URLSearchParams or a code string"));
+    }
+    if flat.is_null() {
+        return Err(Error::config("finishAuth: unreadable parameters"));
+    }
+    let flat = Array::from(&flat);
+    let s = |i| flat.get(i).as_string().unwrap_or_default();
+    let pairs = (0..flat.length() / 2).map(|i| (s(2 * i), s(2 * i + 1))).collect();
     Ok(CallbackInput::Query(CallbackParams(pairs)))
 }
 
