@@ -126,11 +126,13 @@ function method(o, name) {
 }
 
 // A Storage-like object's `op` ('getItem', 'setItem', 'removeItem'; or
-// 'keys': every string key, by `length` and `key(i)`, none without `key`):
-// [result]; undefined when it has no such method; 'op failed (ErrorName)'
-// when it throws (a typed storage error in wasm, not an exception).
+// 'keys': every string key, by `length` and `key(i)`, none without `key`;
+// or 'has': method `k` exists): [result]; undefined when it has no such
+// method; 'op failed (ErrorName)' when it throws (a typed storage error in
+// wasm, not an exception).
 export function __mcpStore(o, op, k, v) {
   let at = op === 'keys' ? 'length' : op;
+  if (op === 'has') return method(o, k) && [];
   try {
     if (op !== 'keys') {
       const f = method(o, op);

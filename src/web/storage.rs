@@ -8,15 +8,16 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Reflect};
+use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::core::error::{Error, Result};
 
 #[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
-    /// `[result]` of a Storage call (`'keys'`: every key); undefined when
-    /// there is no such method; the storage error's text when it throws.
+    /// `[result]` of a Storage call (`'keys'`: every key; `'has'`: whether
+    /// method `key` exists); undefined when there is no such method; the
+    /// storage error's text when it throws.
     #[wasm_bindgen(js_name = __mcpStore)]
     fn js_store(o: &JsValue, op: &str, key: &str, value: Option<&str>) -> JsValue;
 }
@@ -40,13 +41,6 @@ fn js_error_name(e: &JsValue) -> String {
 
 fn no_method(name: &str) -> Error {
     Error::config(format!("tokenStorage has no {name} method"))
-}
-
-fn method(obj: &JsValue, name: &str) -> Result<Function> {
-    Reflect::get(obj, &name.into())
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok())
-        .ok_or_else(|| no_method(name))
 }
 
 /// `o[op](key, value)` through `__mcpStore`.
@@ -78,7 +72,9 @@ impl Store {
     /// An app-supplied object; checked for the three methods up front.
     pub fn custom(obj: JsValue) -> Result<Store> {
         for m in ["getItem", "setItem", "removeItem"] {
-            method(&obj, m)?;
+            if js_store(&obj, "has", m, None).is_undefined() {
+                return Err(no_method(m));
+            }
         }
         Ok(Store::Js(obj))
     }
