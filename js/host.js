@@ -127,12 +127,19 @@ function method(o, name) {
 
 // A Storage-like object's `op` ('getItem', 'setItem', 'removeItem'; or
 // 'keys': every string key, by `length` and `key(i)`, none without `key`;
-// or 'has': method `k` exists): [result]; undefined when it has no such
+// or 'has': method `k` exists; or 'global': globalThis[k]): [result]; undefined when it has no such
 // method; 'op failed (ErrorName)' when it throws (a typed storage error in
-// wasm, not an exception).
+// wasm, not an exception), 'ErrorName' for 'global'.
 export function __mcpStore(o, op, k, v) {
   let at = op === 'keys' ? 'length' : op;
   if (op === 'has') return method(o, k) && [];
+  if (op === 'global') {
+    try {
+      return [globalThis[k]];
+    } catch (e) {
+      return errorName(e);
+    }
+  }
   try {
     if (op !== 'keys') {
       const f = method(o, op);
@@ -147,12 +154,16 @@ export function __mcpStore(o, op, k, v) {
     }
     return [keys];
   } catch (e) {
-    let name;
-    try {
-      name = Reflect.get(e, 'name');
-    } catch {}
-    return `${at} failed (${typeof name === 'string' ? name : 'Error'})`;
+    return `${at} failed (${errorName(e)})`;
   }
+}
+
+function errorName(e) {
+  let name;
+  try {
+    name = Reflect.get(e, 'name');
+  } catch {}
+  return typeof name === 'string' ? name : 'Error';
 }
 
 // SHA-256 of a string's UTF-8 bytes (the PKCE S256 challenge).

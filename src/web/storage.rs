@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Reflect};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 use crate::core::error::{Error, Result};
@@ -16,8 +16,9 @@ use crate::core::error::{Error, Result};
 #[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
     /// `[result]` of a Storage call (`'keys'`: every key; `'has'`: whether
-    /// method `key` exists); undefined when there is no such method; the
-    /// storage error's text when it throws.
+    /// method `key` exists; `'global'`: `globalThis[key]`); undefined when
+    /// there is no such method; the storage error's text when it throws
+    /// (`'global'`: the error's name).
     #[wasm_bindgen(js_name = __mcpStore)]
     fn js_store(o: &JsValue, op: &str, key: &str, value: Option<&str>) -> JsValue;
 }
@@ -30,13 +31,6 @@ pub enum Store {
     Memory(Rc<RefCell<Vec<(String, String)>>>),
     /// Reading the global storage itself threw (e.g. `SecurityError`).
     Unavailable(String),
-}
-
-fn js_error_name(e: &JsValue) -> String {
-    Reflect::get(e, &"name".into())
-        .ok()
-        .and_then(|n| n.as_string())
-        .unwrap_or_else(|| "Error".into())
 }
 
 fn no_method(name: &str) -> Error {
@@ -62,10 +56,13 @@ impl Store {
 
     /// `globalThis[name]`; absent → memory (Node, workers), throwing → unavailable.
     pub fn global(name: &str) -> Store {
-        match Reflect::get(&js_sys::global(), &name.into()) {
-            Ok(v) if v.is_object() => Store::Js(v),
-            Ok(_) => Store::memory(),
-            Err(e) => Store::Unavailable(js_error_name(&e)),
+        let r = js_store(&JsValue::UNDEFINED, "global", name, None);
+        if let Some(error_name) = r.as_string() {
+            return Store::Unavailable(error_name);
+        }
+        match Array::from(&r).get(0) {
+            v if v.is_object() => Store::Js(v),
+            _ => Store::memory(),
         }
     }
 
