@@ -97,9 +97,9 @@ fn callback_input(params: &JsValue, iss: Option<String>) -> Result<CallbackInput
     if flat.is_null() {
         return Err(Error::config("finishAuth: unreadable parameters"));
     }
-    let flat = Array::from(&flat);
-    let s = |i| flat.get(i).as_string().unwrap_or_default();
-    let pairs = (0..flat.length() / 2).map(|i| (s(2 * i), s(2 * i + 1))).collect();
+    let flat: Array = flat.into();
+    let s = |i| flat.get(i).as_string();
+    let pairs = (0..).map_while(|i| Some((s(2 * i)?, s(2 * i + 1)?))).collect();
     Ok(CallbackInput::Query(CallbackParams(pairs)))
 }
 
@@ -264,7 +264,9 @@ async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) ->
             redirect(io, inner.on_redirect.as_ref(), &to).await?;
             Err(js_err(Some(io), Error::RedirectStarted))
         }
-        Err(Error::Network { .. }) if !raw_error.is_undefined() => Err(Array::from(&raw_error).get(0)),
+        Err(Error::Network { .. }) if !raw_error.is_undefined() => {
+            Err(raw_error.unchecked_into::<Array>().get(0))
+        }
         Err(e) => Err(js_err(Some(io), e)),
     }
 }

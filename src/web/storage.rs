@@ -45,7 +45,7 @@ fn call(o: &JsValue, op: &str, key: &str, value: Option<&str>) -> Result<JsValue
     }
     match r.as_string() {
         Some(what) => Err(Error::Storage { what }),
-        None => Ok(Array::from(&r).get(0)),
+        None => Ok(r.unchecked_into::<Array>().get(0)),
     }
 }
 
@@ -60,7 +60,7 @@ impl Store {
         if let Some(error_name) = r.as_string() {
             return Store::Unavailable(error_name);
         }
-        match Array::from(&r).get(0) {
+        match r.unchecked_into::<Array>().get(0) {
             v if v.is_object() => Store::Js(v),
             _ => Store::memory(),
         }
@@ -122,10 +122,8 @@ impl Store {
             Store::Memory(m) => Ok(m.borrow().iter().map(|(k, _)| k.clone()).collect()),
             Store::Unavailable(n) => Err(Store::unavailable(n)),
             Store::Js(o) => {
-                let keys = Array::from(&call(o, "keys", "", None)?);
-                Ok((0..keys.length())
-                    .filter_map(|i| keys.get(i).as_string())
-                    .collect())
+                let keys: Array = call(o, "keys", "", None)?.into();
+                Ok((0..).map_while(|i| keys.get(i).as_string()).collect())
             }
         }
     }
