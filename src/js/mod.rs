@@ -20,7 +20,7 @@ use crate::core::json::ObjectWriter;
 use crate::core::scope;
 use crate::core::secret::Secret;
 use crate::web::fetch::Fetcher;
-use crate::web::storage::Store;
+use crate::web::storage::{global, Store};
 use crate::web::task::{spawn, wait};
 use crate::web::WebIo;
 
@@ -60,14 +60,11 @@ fn object(w: ObjectWriter) -> JsValue {
     js_sys::JSON::parse(&w.end()).unwrap_or(JsValue::NULL)
 }
 
-fn global_get(path: &[&str]) -> JsValue {
-    path.iter().fold(js_sys::global().into(), |o: JsValue, k| {
-        Reflect::get(&o, &(*k).into()).unwrap_or(JsValue::UNDEFINED)
-    })
-}
-
 fn current_href() -> String {
-    global_get(&["location", "href"]).as_string().unwrap_or_default()
+    Reflect::get(&global("location"), &"href".into())
+        .ok()
+        .and_then(|h| h.as_string())
+        .unwrap_or_default()
 }
 
 /// `onRedirect(url)` (awaited when it returns a promise), else

@@ -8,12 +8,13 @@
 //! without custom headers (P-8), which spares servers that do not allow them
 //! in preflights.
 
-use js_sys::{Array, Function, Reflect};
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
 use crate::core::error::{Error, Result};
 use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse};
 use crate::core::json::quote;
+use crate::web::storage::global;
 use crate::web::task::{wait, Wait};
 
 #[wasm_bindgen(module = "/js/host.js")]
@@ -65,15 +66,13 @@ fn requests_json(requests: &[HttpRequest]) -> String {
 impl Fetcher {
     /// The app's `fetch` option, else `globalThis.fetch`.
     pub fn new(custom: Option<Function>, timeout_ms: u32) -> Result<Fetcher> {
-        let global: JsValue = js_sys::global().into();
         let (fetch_fn, this) = match custom {
             Some(f) => (f, JsValue::UNDEFINED),
             None => {
-                let f = Reflect::get(&global, &"fetch".into())
-                    .ok()
-                    .and_then(|f| f.dyn_into::<Function>().ok())
-                    .ok_or_else(|| Error::config("no global fetch; pass the fetch option"))?;
-                (f, global)
+                let f = global("fetch")
+                    .dyn_into::<Function>()
+                    .map_err(|_| Error::config("no global fetch; pass the fetch option"))?;
+                (f, global("globalThis"))
             }
         };
         Ok(Fetcher {

@@ -49,6 +49,14 @@ fn call(o: &JsValue, op: &str, key: &str, value: Option<&str>) -> Result<JsValue
     }
 }
 
+/// `globalThis[name]`; undefined when reading it throws.
+pub fn global(name: &str) -> JsValue {
+    match js_store(&JsValue::UNDEFINED, "global", name, None) {
+        r if r.is_string() => JsValue::UNDEFINED,
+        r => r.unchecked_into::<Array>().get(0),
+    }
+}
+
 impl Store {
     pub fn memory() -> Store {
         Store::Memory(Rc::default())
