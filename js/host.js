@@ -41,28 +41,32 @@ export async function __mcpFetchAll(f, self, ms, requests) {
   return answers.flatMap((a) => a ?? [null, null]);
 }
 
-// The app's request, cloned (a body reads once) with the bearer token, if any.
-export async function __mcpSendResource(f, self, base, token) {
-  const r = base.clone();
-  if (token !== undefined) r.headers.set('Authorization', `Bearer ${token}`);
-  return f.call(self, r, undefined);
-}
-
-export function __mcpStatus(r) {
-  return typeof r?.status === 'number' ? r.status : 0;
-}
-
-export function __mcpWwwAuthenticate(r) {
-  try {
-    const v = r.headers.get('WWW-Authenticate');
-    return typeof v === 'string' ? v : undefined;
-  } catch {}
-}
-
-// `new Request(input, init)` for `McpAuth.fetch`.
+// `McpAuth.fetch`'s slot: [request, response, [error], url]. Each attempt
+// fills in the response (or the app's fetch's raw rejection, boxed so that
+// any value, even undefined, is told apart from none), which reach the app
+// unchanged.
 export function __mcpRequest(input, init) {
   if (typeof Request !== 'function') throw 'no Request';
-  return new Request(input, init);
+  const r = new Request(input, init);
+  return [r, , , r.url];
+}
+
+// The app's request, cloned (a body reads once) with the bearer token, if
+// any; keeps the response in the slot and resolves to [status, WWW-Authenticate].
+export async function __mcpSendResource(f, self, slot, token) {
+  let res, www;
+  try {
+    const r = slot[0].clone();
+    if (token !== undefined) r.headers.set('Authorization', `Bearer ${token}`);
+    res = slot[1] = await f.call(self, r, undefined);
+  } catch (e) {
+    slot[2] = [e];
+    throw e;
+  }
+  try {
+    www = res.headers.get('WWW-Authenticate');
+  } catch {}
+  return [typeof res?.status === 'number' ? res.status : 0, typeof www === 'string' ? www : undefined];
 }
 
 // Drives a wasm Task (src/web/task.rs) to its end: each step returns the
@@ -97,6 +101,71 @@ export function __mcpLock(name) {
   });
 }
 
+// `n` random bytes; undefined without crypto.getRandomValues, null when it throws.
+export function __mcpRandom(n) {
+  let c, f;
+  try {
+    c = globalThis.crypto;
+    f = c.getRandomValues;
+  } catch {}
+  if (typeof f !== 'function') return;
+  const a = new Uint8Array(n);
+  try {
+    f.call(c, a);
+    return a;
+  } catch {
+    return null;
+  }
+}
+
+function method(o, name) {
+  try {
+    const f = o[name];
+    if (typeof f === 'function') return f;
+  } catch {}
+}
+
+// A Storage-like object's `op` ('getItem', 'setItem', 'removeItem'; or
+// 'keys': every string key, by `length` and `key(i)`, none without `key`;
+// or 'has': method `k` exists; or 'global': globalThis[k]): [result]; undefined when it has no such
+// method; 'op failed (ErrorName)' when it throws (a typed storage error in
+// wasm, not an exception), 'ErrorName' for 'global'.
+export function __mcpStore(o, op, k, v) {
+  let at = op === 'keys' ? 'length' : op;
+  if (op === 'has') return method(o, k) && [];
+  if (op === 'global') {
+    try {
+      return [globalThis[k]];
+    } catch (e) {
+      return errorName(e);
+    }
+  }
+  try {
+    if (op !== 'keys') {
+      const f = method(o, op);
+      return f && [v === undefined ? f.call(o, k) : f.call(o, k, v)];
+    }
+    const n = o.length;
+    const key = method(o, (at = 'key'));
+    const keys = [];
+    for (let i = 0; key && i < (typeof n === 'number' ? Math.floor(n) : 0); i++) {
+      const s = key.call(o, i);
+      if (typeof s === 'string') keys.push(s);
+    }
+    return [keys];
+  } catch (e) {
+    return `${at} failed (${errorName(e)})`;
+  }
+}
+
+function errorName(e) {
+  let name;
+  try {
+    name = Reflect.get(e, 'name');
+  } catch {}
+  return typeof name === 'string' ? name : 'Error';
+}
+
 // SHA-256 of a string's UTF-8 bytes (the PKCE S256 challenge).
 export async function __mcpSha256(text) {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
@@ -109,15 +178,30 @@ export function __mcpEmit(f, type, serverUrl, error) {
   } catch {}
 }
 
-// finishAuth's parameters (P-18): any iterable of [name, value] pairs, as a
-// JSON array of its string pairs (others are skipped); undefined when not
-// iterable, '' when iterating throws.
+// `onRedirect(url)`, awaited when it returns a Promise, else
+// `location.assign(url)`; what they throw or reject with passes unchanged.
+// Resolves to 0 when there is no location to assign.
+export async function __mcpRedirect(f, url) {
+  let self;
+  if (!f) {
+    try {
+      self = globalThis.location;
+      f = self.assign;
+    } catch {}
+    if (typeof f !== 'function') return 0;
+  }
+  const v = f.call(self, url);
+  if (v instanceof Promise) await v;
+}
+
+// finishAuth's parameters (P-18): any iterable of [name, value] pairs, as
+// one flat array [name, value, ...] of its string pairs (others are
+// skipped); undefined when not iterable, null when iterating throws.
 export function __mcpPairs(p) {
   if (typeof p?.[Symbol.iterator] !== 'function') return;
   try {
-    const pairs = Array.from(p, (e) => [e?.[0], e?.[1]]);
-    return JSON.stringify(pairs.filter(([k, v]) => typeof k === 'string' && typeof v === 'string'));
+    return Array.from(p, (e) => [e?.[0], e?.[1]]).flatMap((kv) => (kv.every((s) => typeof s === 'string') ? kv : []));
   } catch {
-    return '';
+    return null;
   }
 }

@@ -5,10 +5,9 @@
 mod errors;
 mod options;
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::core::callback::CallbackParams;
@@ -17,11 +16,11 @@ use crate::core::flow::{
     self, Authorization, AuthorizeRequest, CallbackInput, Config, FetchEnd, TokenTarget,
 };
 use crate::core::io::ResourceAnswer;
-use crate::core::json::{Json, ObjectWriter};
+use crate::core::json::ObjectWriter;
 use crate::core::scope;
 use crate::core::secret::Secret;
 use crate::web::fetch::Fetcher;
-use crate::web::storage::Store;
+use crate::web::storage::{global, Store};
 use crate::web::task::{spawn, wait};
 use crate::web::WebIo;
 
@@ -36,12 +35,11 @@ struct Inner {
 extern "C" {
     #[wasm_bindgen(catch, js_name = __mcpRequest)]
     fn new_request(input: &JsValue, init: &JsValue) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(js_name = __mcpStatus)]
-    fn response_status(response: &JsValue) -> f64;
-    #[wasm_bindgen(js_name = __mcpWwwAuthenticate)]
-    fn www_authenticate(response: &JsValue) -> Option<String>;
+    /// Resolves to undefined once redirected, to 0 when there is no `location`.
+    #[wasm_bindgen(js_name = __mcpRedirect)]
+    fn js_redirect(on_redirect: Option<&Function>, url: &str) -> JsValue;
     #[wasm_bindgen(js_name = __mcpPairs)]
-    fn pairs_json(params: &JsValue) -> Option<String>;
+    fn pairs(params: &JsValue) -> JsValue;
 }
 
 #[wasm_bindgen]
@@ -62,63 +60,43 @@ fn object(w: ObjectWriter) -> JsValue {
     js_sys::JSON::parse(&w.end()).unwrap_or(JsValue::NULL)
 }
 
-fn global_get(path: &[&str]) -> JsValue {
-    path.iter().fold(js_sys::global().into(), |o: JsValue, k| {
-        Reflect::get(&o, &(*k).into()).unwrap_or(JsValue::UNDEFINED)
-    })
-}
-
 fn current_href() -> String {
-    global_get(&["location", "href"]).as_string().unwrap_or_default()
+    Reflect::get(&global("location"), &"href".into())
+        .ok()
+        .and_then(|h| h.as_string())
+        .unwrap_or_default()
 }
 
-/// `onRedirect(url)` (awaited when it returns a promise), else `location.assign(url)`.
-/// What `onRedirect` throws or rejects with reaches the caller unchanged: an
-/// app that finishes the flow inside it (popups, Node) sees its real error.
+/// `onRedirect(url)` (awaited when it returns a promise), else
+/// `location.assign(url)`, through `__mcpRedirect`. What `onRedirect` throws
+/// or rejects with reaches the caller unchanged: an app that finishes the
+/// flow inside it (popups, Node) sees its real error.
 async fn redirect(io: &WebIo, on_redirect: Option<&Function>, url: &str) -> Result<(), JsValue> {
-    let result = match on_redirect {
-        Some(f) => f.call1(&JsValue::UNDEFINED, &url.into()),
-        None => {
-            let location = global_get(&["location"]);
-            let assign = Reflect::get(&location, &"assign".into())
-                .ok()
-                .and_then(|f| f.dyn_into::<Function>().ok())
-                .ok_or_else(|| {
-                    js_err(
-                        Some(io),
-                        Error::config("no location to redirect; pass the onRedirect option"),
-                    )
-                })?;
-            assign.call1(&location, &url.into())
-        }
-    };
-    let v = result?;
-    if v.has_type::<Promise>() {
-        wait(v).await?;
+    if wait(js_redirect(on_redirect, url)).await?.is_undefined() {
+        return Ok(());
     }
-    Ok(())
+    Err(js_err(
+        Some(io),
+        Error::config("no location to redirect; pass the onRedirect option"),
+    ))
 }
 
 /// P-18: `URLSearchParams` (or any iterable of pairs) or a code string.
-/// The pairs arrive as JSON from `js/host.js`.
+/// The pairs arrive from `js/host.js` as one flat array of strings.
 fn callback_input(params: &JsValue, iss: Option<String>) -> Result<CallbackInput, Error> {
     if let Some(code) = params.as_string() {
         return Ok(CallbackInput::Code { code, iss });
     }
-    let json = pairs_json(params)
-        .ok_or_else(|| Error::config("finishAuth takes URLSearchParams or a code string"))?;
-    let pairs = Json::parse(&json)
-        .ok()
-        .and_then(|j| {
-            j.as_array()?
-                .iter()
-                .map(|p| match p.as_array()? {
-                    [k, v] => Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())),
-                    _ => None,
-                })
-                .collect()
-        })
-        .ok_or_else(|| Error::config("finishAuth: unreadable parameters"))?;
+    let flat = pairs(params);
+    if flat.is_undefined() {
+        return Err(Error::config("finishAuth takes URLSearchParams or a code string"));
+    }
+    if flat.is_null() {
+        return Err(Error::config("finishAuth: unreadable parameters"));
+    }
+    let flat: Array = flat.into();
+    let s = |i| flat.get(i).as_string();
+    let pairs = (0..).map_while(|i| Some((s(2 * i)?, s(2 * i + 1)?))).collect();
     Ok(CallbackInput::Query(CallbackParams(pairs)))
 }
 
@@ -214,16 +192,7 @@ impl McpAuth {
         #[wasm_bindgen(unchecked_param_type = "URLSearchParams | string")] params: JsValue,
         iss: Option<String>,
     ) -> Promise {
-        let inner = self.inner.clone();
-        spawn(async move {
-            let io = &inner.io;
-            let input = callback_input(&params, iss).map_err(|e| js_err(Some(io), e))?;
-            let server = Some(inner.config.server_url());
-            let f = flow::finish(io, &input, server, TokenTarget::Instance)
-                .await
-                .map_err(|e| js_err(Some(io), e))?;
-            Ok(finished_to_js(&f))
-        })
+        spawn(finish(Some(self.inner.clone()), params, iss))
     }
 
     /// For display: `{ scope, expiresAt, hasRefreshToken }` or `null`. Never the tokens themselves.
@@ -261,43 +230,39 @@ impl McpAuth {
 
 /// The resource request, kept as a JS `Request` so bodies, streams and
 /// signals behave as with plain `fetch`; cloned per attempt because a body
-/// can be read once.
+/// can be read once. The last response and the raw network error stay on the
+/// JS side, in the slot `__mcpRequest` made.
 async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
-    let base = new_request(&input, &init)?;
-    let url = Reflect::get(&base, &"url".into())?
-        .as_string()
-        .unwrap_or_default();
-    let last: Rc<RefCell<Option<JsValue>>> = Rc::default();
-    let raw_error: Rc<RefCell<Option<JsValue>>> = Rc::default();
-    let fetcher: Fetcher = inner.io.fetcher.clone();
+    let slot: Array = new_request(&input, &init)?.into();
+    let url = slot.get(3).as_string().unwrap_or_default();
+    let io = &inner.io;
     let send = |token: Option<Secret>| {
-        let (base, last, raw_error, fetcher) =
-            (base.clone(), last.clone(), raw_error.clone(), fetcher.clone());
+        let slot = &slot;
         async move {
-            let token = token.map(|t| t.expose().to_string());
-            let resp = fetcher.resource(&base, token).await.map_err(|e| {
-                *raw_error.borrow_mut() = Some(e);
-                Error::Network {
+            let answer: Array = io
+                .fetcher
+                .resource(slot, token.as_ref().map(Secret::expose))
+                .await
+                .map_err(|_| Error::Network {
                     what: "resource request failed".into(),
-                }
-            })?;
-            let answer = ResourceAnswer {
-                status: response_status(&resp) as u16,
-                www_authenticate: www_authenticate(&resp),
-            };
-            *last.borrow_mut() = Some(resp);
-            Ok(answer)
+                })?
+                .into();
+            Ok(ResourceAnswer {
+                status: answer.get(0).as_f64().unwrap_or_default() as u16,
+                www_authenticate: answer.get(1).as_string(),
+            })
         }
     };
-    let io = &inner.io;
-    match flow::fetch(io, &inner.config, &url, &current_href(), send).await {
-        Ok(FetchEnd::Response) => Ok(last.borrow_mut().take().unwrap_or(JsValue::UNDEFINED)),
+    let end = flow::fetch(io, &inner.config, &url, &current_href(), send).await;
+    let raw_error = slot.get(2);
+    match end {
+        Ok(FetchEnd::Response) => Ok(slot.get(1)),
         Ok(FetchEnd::Redirect(to)) => {
             redirect(io, inner.on_redirect.as_ref(), &to).await?;
             Err(js_err(Some(io), Error::RedirectStarted))
         }
-        Err(Error::Network { .. }) if raw_error.borrow().is_some() => {
-            Err(raw_error.borrow_mut().take().unwrap_or(JsValue::UNDEFINED))
+        Err(Error::Network { .. }) if !raw_error.is_undefined() => {
+            Err(raw_error.unchecked_into::<Array>().get(0))
         }
         Err(e) => Err(js_err(Some(io), e)),
     }
@@ -312,19 +277,31 @@ pub fn finish_auth(
     #[wasm_bindgen(unchecked_param_type = "URLSearchParams | string")] params: JsValue,
     iss: Option<String>,
 ) -> Promise {
-    spawn(async move {
-        let io = WebIo {
-            fetcher: Fetcher::new(None, options::DEFAULT_TIMEOUT_MS).map_err(|e| js_err(None, e))?,
-            session: Store::global("sessionStorage"),
-            local: Store::global("localStorage"),
-            tokens: Store::memory(),
-            on_status: None,
-            server_url: String::new(),
-        };
-        let input = callback_input(&params, iss).map_err(|e| js_err(None, e))?;
-        let f = flow::finish(&io, &input, None, TokenTarget::FromRecord)
-            .await
-            .map_err(|e| js_err(None, e))?;
-        Ok(finished_to_js(&f))
-    })
+    spawn(finish(None, params, iss))
+}
+
+/// Both `finishAuth`s, one task type: an instance's (its server only, its
+/// token storage), or the module-level one's (any pending flow, the storage
+/// its record names).
+async fn finish(inner: Option<Rc<Inner>>, params: JsValue, iss: Option<String>) -> Result<JsValue, JsValue> {
+    let page_io;
+    let (io, server, target) = match &inner {
+        Some(inner) => (&inner.io, Some(inner.config.server_url()), TokenTarget::Instance),
+        None => {
+            page_io = WebIo {
+                fetcher: Fetcher::new(None, options::DEFAULT_TIMEOUT_MS).map_err(|e| js_err(None, e))?,
+                session: Store::global("sessionStorage"),
+                local: Store::global("localStorage"),
+                tokens: Store::memory(),
+                on_status: None,
+                server_url: String::new(),
+            };
+            (&page_io, None, TokenTarget::FromRecord)
+        }
+    };
+    let input = callback_input(&params, iss).map_err(|e| js_err(Some(io), e))?;
+    let f = flow::finish(io, &input, server, target)
+        .await
+        .map_err(|e| js_err(Some(io), e))?;
+    Ok(finished_to_js(&f))
 }

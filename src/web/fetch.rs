@@ -8,20 +8,21 @@
 //! without custom headers (P-8), which spares servers that do not allow them
 //! in preflights.
 
-use js_sys::{Array, Function, Reflect};
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
 use crate::core::error::{Error, Result};
 use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse};
 use crate::core::json::quote;
-use crate::web::task::wait;
+use crate::web::storage::global;
+use crate::web::task::{wait, Wait};
 
 #[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
     #[wasm_bindgen(js_name = __mcpFetchAll)]
     fn fetch_all(f: &Function, this: &JsValue, timeout_ms: u32, requests: &str) -> JsValue;
     #[wasm_bindgen(js_name = __mcpSendResource)]
-    fn send_resource(f: &Function, this: &JsValue, request: &JsValue, token: Option<String>) -> JsValue;
+    fn send_resource(f: &Function, this: &JsValue, slot: &JsValue, token: Option<&str>) -> JsValue;
 }
 
 #[derive(Clone)]
@@ -65,15 +66,13 @@ fn requests_json(requests: &[HttpRequest]) -> String {
 impl Fetcher {
     /// The app's `fetch` option, else `globalThis.fetch`.
     pub fn new(custom: Option<Function>, timeout_ms: u32) -> Result<Fetcher> {
-        let global: JsValue = js_sys::global().into();
         let (fetch_fn, this) = match custom {
             Some(f) => (f, JsValue::UNDEFINED),
             None => {
-                let f = Reflect::get(&global, &"fetch".into())
-                    .ok()
-                    .and_then(|f| f.dyn_into::<Function>().ok())
-                    .ok_or_else(|| Error::config("no global fetch; pass the fetch option"))?;
-                (f, global)
+                let f = global("fetch")
+                    .dyn_into::<Function>()
+                    .map_err(|_| Error::config("no global fetch; pass the fetch option"))?;
+                (f, global("globalThis"))
             }
         };
         Ok(Fetcher {
@@ -83,14 +82,12 @@ impl Fetcher {
         })
     }
 
-    /// The app's resource request (a JS `Request`), cloned, with the bearer
-    /// token if any; resolves to the Response.
-    pub async fn resource(
-        &self,
-        request: &JsValue,
-        token: Option<String>,
-    ) -> std::result::Result<JsValue, JsValue> {
-        wait(send_resource(&self.fetch_fn, &self.this, request, token)).await
+    /// The app's resource request (the JS `Request` in `slot`, see
+    /// `__mcpRequest`), cloned, with the bearer token if any. The response,
+    /// or the raw rejection, stays in the slot; resolves to
+    /// `[status, WWW-Authenticate]`.
+    pub fn resource(&self, slot: &JsValue, token: Option<&str>) -> Wait {
+        wait(send_resource(&self.fetch_fn, &self.this, slot, token))
     }
 
     /// Sends all requests at once; answers in request order.

@@ -8,7 +8,7 @@ pub mod lock;
 pub mod storage;
 pub mod task;
 
-use js_sys::{Function, Reflect};
+use js_sys::Function;
 use wasm_bindgen::JsValue;
 
 use crate::core::error::{Error, Result};
@@ -31,6 +31,9 @@ static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> 
 extern "C" {
     #[wasm_bindgen(js_name = __mcpEmit)]
     fn emit_status(f: &Function, kind: &str, server_url: &str, error: &JsValue);
+    /// `n` random bytes; undefined without `crypto.getRandomValues`, null when it throws.
+    #[wasm_bindgen(js_name = __mcpRandom)]
+    fn random_values(n: u32) -> JsValue;
 }
 
 /// The `Io` of one `McpAuth` (or of a configuration-free `finishAuth`).
@@ -64,15 +67,14 @@ impl WebIo {
 
 /// `globalThis.crypto.getRandomValues` (pages, workers, Node ≥ 20).
 pub fn random_bytes(buf: &mut [u8]) -> Result<()> {
-    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).unwrap_or(JsValue::UNDEFINED);
-    let f: Function = Reflect::get(&crypto, &"getRandomValues".into())
-        .ok()
-        .and_then(|f| wasm_bindgen::JsCast::dyn_into(f).ok())
-        .ok_or_else(|| Error::config("crypto.getRandomValues is not available"))?;
-    let arr = js_sys::Uint8Array::new_with_length(buf.len() as u32);
-    f.call1(&crypto, &arr)
-        .map_err(|_| Error::config("crypto.getRandomValues failed"))?;
-    arr.copy_to(buf);
+    let v = random_values(buf.len() as u32);
+    if v.is_undefined() {
+        return Err(Error::config("crypto.getRandomValues is not available"));
+    }
+    if v.is_null() {
+        return Err(Error::config("crypto.getRandomValues failed"));
+    }
+    js_sys::Uint8Array::from(v).copy_to(buf);
     Ok(())
 }
 

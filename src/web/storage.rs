@@ -8,10 +8,20 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::Array;
+use wasm_bindgen::prelude::*;
 
 use crate::core::error::{Error, Result};
+
+#[wasm_bindgen(module = "/js/host.js")]
+extern "C" {
+    /// `[result]` of a Storage call (`'keys'`: every key; `'has'`: whether
+    /// method `key` exists; `'global'`: `globalThis[key]`); undefined when
+    /// there is no such method; the storage error's text when it throws
+    /// (`'global'`: the error's name).
+    #[wasm_bindgen(js_name = __mcpStore)]
+    fn js_store(o: &JsValue, op: &str, key: &str, value: Option<&str>) -> JsValue;
+}
 
 #[derive(Clone)]
 pub enum Store {
@@ -23,24 +33,28 @@ pub enum Store {
     Unavailable(String),
 }
 
-fn js_error_name(e: &JsValue) -> String {
-    Reflect::get(e, &"name".into())
-        .ok()
-        .and_then(|n| n.as_string())
-        .unwrap_or_else(|| "Error".into())
+fn no_method(name: &str) -> Error {
+    Error::config(format!("tokenStorage has no {name} method"))
 }
 
-fn storage_error(op: &str, e: &JsValue) -> Error {
-    Error::Storage {
-        what: format!("{op} failed ({})", js_error_name(e)),
+/// `o[op](key, value)` through `__mcpStore`.
+fn call(o: &JsValue, op: &str, key: &str, value: Option<&str>) -> Result<JsValue> {
+    let r = js_store(o, op, key, value);
+    if r.is_undefined() {
+        return Err(no_method(op));
+    }
+    match r.as_string() {
+        Some(what) => Err(Error::Storage { what }),
+        None => Ok(r.unchecked_into::<Array>().get(0)),
     }
 }
 
-fn method(obj: &JsValue, name: &str) -> Result<Function> {
-    Reflect::get(obj, &name.into())
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok())
-        .ok_or_else(|| Error::config(format!("tokenStorage has no {name} method")))
+/// `globalThis[name]`; undefined when reading it throws.
+pub fn global(name: &str) -> JsValue {
+    match js_store(&JsValue::UNDEFINED, "global", name, None) {
+        r if r.is_string() => JsValue::UNDEFINED,
+        r => r.unchecked_into::<Array>().get(0),
+    }
 }
 
 impl Store {
@@ -50,17 +64,22 @@ impl Store {
 
     /// `globalThis[name]`; absent → memory (Node, workers), throwing → unavailable.
     pub fn global(name: &str) -> Store {
-        match Reflect::get(&js_sys::global(), &name.into()) {
-            Ok(v) if v.is_object() => Store::Js(v),
-            Ok(_) => Store::memory(),
-            Err(e) => Store::Unavailable(js_error_name(&e)),
+        let r = js_store(&JsValue::UNDEFINED, "global", name, None);
+        if let Some(error_name) = r.as_string() {
+            return Store::Unavailable(error_name);
+        }
+        match r.unchecked_into::<Array>().get(0) {
+            v if v.is_object() => Store::Js(v),
+            _ => Store::memory(),
         }
     }
 
     /// An app-supplied object; checked for the three methods up front.
     pub fn custom(obj: JsValue) -> Result<Store> {
         for m in ["getItem", "setItem", "removeItem"] {
-            method(&obj, m)?;
+            if js_store(&obj, "has", m, None).is_undefined() {
+                return Err(no_method(m));
+            }
         }
         Ok(Store::Js(obj))
     }
@@ -75,10 +94,7 @@ impl Store {
         match self {
             Store::Memory(m) => Ok(m.borrow().iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())),
             Store::Unavailable(n) => Err(Store::unavailable(n)),
-            Store::Js(o) => method(o, "getItem")?
-                .call1(o, &key.into())
-                .map(|v| v.as_string())
-                .map_err(|e| storage_error("getItem", &e)),
+            Store::Js(o) => Ok(call(o, "getItem", key, None)?.as_string()),
         }
     }
 
@@ -93,10 +109,7 @@ impl Store {
                 Ok(())
             }
             Store::Unavailable(n) => Err(Store::unavailable(n)),
-            Store::Js(o) => method(o, "setItem")?
-                .call2(o, &key.into(), &value.into())
-                .map(|_| ())
-                .map_err(|e| storage_error("setItem", &e)),
+            Store::Js(o) => call(o, "setItem", key, Some(value)).map(drop),
         }
     }
 
@@ -107,10 +120,7 @@ impl Store {
                 Ok(())
             }
             Store::Unavailable(n) => Err(Store::unavailable(n)),
-            Store::Js(o) => method(o, "removeItem")?
-                .call1(o, &key.into())
-                .map(|_| ())
-                .map_err(|e| storage_error("removeItem", &e)),
+            Store::Js(o) => call(o, "removeItem", key, None).map(drop),
         }
     }
 
@@ -120,19 +130,8 @@ impl Store {
             Store::Memory(m) => Ok(m.borrow().iter().map(|(k, _)| k.clone()).collect()),
             Store::Unavailable(n) => Err(Store::unavailable(n)),
             Store::Js(o) => {
-                let len = Reflect::get(o, &"length".into())
-                    .map_err(|e| storage_error("length", &e))?
-                    .as_f64()
-                    .unwrap_or(0.0) as u32;
-                let Ok(key) = method(o, "key") else {
-                    return Ok(Vec::new());
-                };
-                let mut out = Vec::with_capacity(len as usize);
-                for i in 0..len {
-                    let k = key.call1(o, &i.into()).map_err(|e| storage_error("key", &e))?;
-                    out.extend(k.as_string());
-                }
-                Ok(out)
+                let keys: Array = call(o, "keys", "", None)?.into();
+                Ok((0..).map_while(|i| keys.get(i).as_string()).collect())
             }
         }
     }
