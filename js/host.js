@@ -125,21 +125,24 @@ function method(o, name) {
   } catch {}
 }
 
-// A Storage-like object's `op` ('getItem', 'setItem', 'removeItem'; or
-// 'keys': every string key, by `length` and `key(i)`, none without `key`;
-// or 'has': method `k` exists; or 'global': globalThis[k]): [result]; undefined when it has no such
-// method; 'op failed (ErrorName)' when it throws (a typed storage error in
-// wasm, not an exception), 'ErrorName' for 'global'.
+// `[globalThis[name]]`, or the error's name when reading it throws (a
+// `SecurityError` for storage in some private modes).
+export function __mcpGlobal(name) {
+  try {
+    return [globalThis[name]];
+  } catch (e) {
+    return errorName(e);
+  }
+}
+
+// A Storage-like object's `op`: 'getItem', 'setItem', 'removeItem', or
+// 'keys' (every string key, by `length` and `key(i)`; none without `key`),
+// or 'has' (method `k` exists). Returns [result]; undefined when the object
+// has no such method; 'op failed (ErrorName)' when it throws (a typed
+// storage error in wasm, not an exception).
 export function __mcpStore(o, op, k, v) {
   let at = op === 'keys' ? 'length' : op;
   if (op === 'has') return method(o, k) && [];
-  if (op === 'global') {
-    try {
-      return [globalThis[k]];
-    } catch (e) {
-      return errorName(e);
-    }
-  }
   try {
     if (op !== 'keys') {
       const f = method(o, op);

@@ -20,9 +20,9 @@ use crate::core::json::ObjectWriter;
 use crate::core::scope;
 use crate::core::secret::Secret;
 use crate::web::fetch::Fetcher;
-use crate::web::storage::{global, Store};
+use crate::web::storage::Store;
 use crate::web::task::{spawn, wait};
-use crate::web::WebIo;
+use crate::web::{global, WebIo};
 
 struct Inner {
     config: Config,
@@ -61,7 +61,7 @@ fn object(w: ObjectWriter) -> JsValue {
 }
 
 fn current_href() -> String {
-    Reflect::get(&global("location"), &"href".into())
+    Reflect::get(&global("location").unwrap_or_default(), &"href".into())
         .ok()
         .and_then(|h| h.as_string())
         .unwrap_or_default()

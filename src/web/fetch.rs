@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use crate::core::error::{Error, Result};
 use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse};
 use crate::core::json::quote;
-use crate::web::storage::global;
+use crate::web::global;
 use crate::web::task::{wait, Wait};
 
 #[wasm_bindgen(module = "/js/host.js")]
@@ -70,9 +70,10 @@ impl Fetcher {
             Some(f) => (f, JsValue::UNDEFINED),
             None => {
                 let f = global("fetch")
+                    .unwrap_or_default()
                     .dyn_into::<Function>()
                     .map_err(|_| Error::config("no global fetch; pass the fetch option"))?;
-                (f, global("globalThis"))
+                (f, global("globalThis").unwrap_or_default())
             }
         };
         Ok(Fetcher {

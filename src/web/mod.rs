@@ -34,6 +34,22 @@ extern "C" {
     /// `n` random bytes; undefined without `crypto.getRandomValues`, null when it throws.
     #[wasm_bindgen(js_name = __mcpRandom)]
     fn random_values(n: u32) -> JsValue;
+    /// `[globalThis[name]]`, or the error's name when reading it throws.
+    #[wasm_bindgen(js_name = __mcpGlobal)]
+    fn global_lookup(name: &str) -> JsValue;
+    /// An async function: failures arrive as a rejection.
+    #[wasm_bindgen(js_name = __mcpSha256)]
+    fn sha256_promise(text: &str) -> JsValue;
+}
+
+/// `globalThis[name]`, or the error's name when reading it throws (storage
+/// in some private modes).
+pub fn global(name: &str) -> std::result::Result<JsValue, String> {
+    let r = global_lookup(name);
+    match r.as_string() {
+        Some(error_name) => Err(error_name),
+        None => Ok(wasm_bindgen::JsCast::unchecked_into::<js_sys::Array>(r).get(0)),
+    }
 }
 
 /// The `Io` of one `McpAuth` (or of a configuration-free `finishAuth`).
@@ -76,13 +92,6 @@ pub fn random_bytes(buf: &mut [u8]) -> Result<()> {
     }
     js_sys::Uint8Array::from(v).copy_to(buf);
     Ok(())
-}
-
-#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/host.js")]
-extern "C" {
-    /// An async function: failures arrive as a rejection.
-    #[wasm_bindgen(js_name = __mcpSha256)]
-    fn sha256_promise(text: &str) -> JsValue;
 }
 
 /// `crypto.subtle.digest('SHA-256', ...)`'s 32 bytes.

@@ -16,9 +16,8 @@ use crate::core::error::{Error, Result};
 #[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
     /// `[result]` of a Storage call (`'keys'`: every key; `'has'`: whether
-    /// method `key` exists; `'global'`: `globalThis[key]`); undefined when
-    /// there is no such method; the storage error's text when it throws
-    /// (`'global'`: the error's name).
+    /// method `key` exists); undefined when there is no such method; the
+    /// storage error's text when it throws.
     #[wasm_bindgen(js_name = __mcpStore)]
     fn js_store(o: &JsValue, op: &str, key: &str, value: Option<&str>) -> JsValue;
 }
@@ -49,14 +48,6 @@ fn call(o: &JsValue, op: &str, key: &str, value: Option<&str>) -> Result<JsValue
     }
 }
 
-/// `globalThis[name]`; undefined when reading it throws.
-pub fn global(name: &str) -> JsValue {
-    match js_store(&JsValue::UNDEFINED, "global", name, None) {
-        r if r.is_string() => JsValue::UNDEFINED,
-        r => r.unchecked_into::<Array>().get(0),
-    }
-}
-
 impl Store {
     pub fn memory() -> Store {
         Store::Memory(Rc::default())
@@ -64,13 +55,10 @@ impl Store {
 
     /// `globalThis[name]`; absent → memory (Node, workers), throwing → unavailable.
     pub fn global(name: &str) -> Store {
-        let r = js_store(&JsValue::UNDEFINED, "global", name, None);
-        if let Some(error_name) = r.as_string() {
-            return Store::Unavailable(error_name);
-        }
-        match r.unchecked_into::<Array>().get(0) {
-            v if v.is_object() => Store::Js(v),
-            _ => Store::memory(),
+        match crate::web::global(name) {
+            Err(error_name) => Store::Unavailable(error_name),
+            Ok(v) if v.is_object() => Store::Js(v),
+            Ok(_) => Store::memory(),
         }
     }
 
