@@ -13,7 +13,7 @@ export PATH="$PWD/tools/node_modules/.bin:$PATH"
 # - CEILING: enforced now, a little above today's size, so nothing grows
 #   while the gap is being closed. Lower it with every cut; it ends at TARGET.
 TARGET_GZIP_BYTES=46080
-CEILING_GZIP_BYTES=${CEILING_GZIP_BYTES:-62600}
+CEILING_GZIP_BYTES=${CEILING_GZIP_BYTES:-60500}
 
 # Panic locations name source files: strip the machine's paths (smaller, and
 # the same bytes on every machine).
