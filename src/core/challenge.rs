@@ -10,7 +10,7 @@
 //! panics.
 
 use super::scope;
-use super::url::is_space_or_control;
+use super::url::{find_byte, is_space_or_control};
 
 /// One challenge of a `WWW-Authenticate` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -289,7 +289,10 @@ fn is_absolute_http_url(s: &str) -> bool {
     let Some(rest) = rest else {
         return false;
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = match find_byte(rest, b"/?#") {
+        Some(end) => rest.get(..end).unwrap_or_default(),
+        None => rest,
+    };
     // Userinfo is not the host: `https://user@` has none.
     // By bytes ('@' is ASCII): `rsplit` would link core's reverse searcher.
     let host_port = match authority.bytes().rposition(|b| b == b'@') {

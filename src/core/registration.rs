@@ -7,7 +7,7 @@ use crate::core::http::{FetchOutcome, HttpRequest};
 use crate::core::json::{Fields, Json, ObjectWriter};
 use crate::core::scope;
 use crate::core::secret::Secret;
-use crate::core::url::Url;
+use crate::core::url::{find_byte, Url};
 
 /// How the client authenticates at the token endpoint (P-23a).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +95,7 @@ pub fn valid_metadata_document_url(s: &str) -> bool {
             u.scheme == "https"
                 && !(u.path.is_empty() || u.path == "/")
                 && u.fragment.is_none()
-                && !s.contains('#')
+                && find_byte(s, b"#").is_none()
                 && !u.has_dot_segments()
         }
         Err(_) => false,
