@@ -132,25 +132,34 @@ impl<'a> Cursor<'a> {
     /// resolved. An unterminated string runs to the end of the header: the
     /// value is still the best information the server gave.
     fn quoted_string(&mut self) -> String {
+        // By byte, copying unescaped runs whole: `"` and `\` are ASCII, so
+        // they never occur inside a multi-byte char, and every run starts and
+        // ends next to one of them (a char boundary). No `char_indices`,
+        // whose iterator core would link for this function alone.
         let mut out = String::new();
         // Skip the opening quote.
         self.pos += 1;
-        let mut chars = self.s.get(self.pos..).unwrap_or_default().char_indices();
-        let base = self.pos;
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '"' => {
-                    self.pos = base + i + 1;
-                    return out;
+        let mut run = self.pos;
+        loop {
+            match self.peek() {
+                None | Some(b'"') => break,
+                Some(b'\\') => {
+                    out.push_str(self.s.get(run..self.pos).unwrap_or_default());
+                    // The escaped char is kept as is, whatever it is.
+                    run = self.pos + 1;
+                    self.pos += 2;
                 }
-                '\\' => match chars.next() {
-                    Some((_, escaped)) => out.push(escaped),
-                    None => break,
-                },
-                _ => out.push(c),
+                Some(_) => self.pos += 1,
             }
         }
-        self.pos = self.s.len();
+        let end = self.pos.min(self.s.len());
+        out.push_str(self.s.get(run..end).unwrap_or_default());
+        // An unterminated string runs to the end of the header.
+        self.pos = if self.peek() == Some(b'"') {
+            end + 1
+        } else {
+            self.s.len()
+        };
         out
     }
 
