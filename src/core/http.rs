@@ -76,8 +76,8 @@ impl HttpRequest {
         }
     }
 
-    /// A JSON POST (dynamic client registration, P-11).
-    pub fn json_post(url: &str, body: &Json) -> HttpRequest {
+    /// A JSON POST (dynamic client registration, P-11); `body` is JSON text.
+    pub fn json_post(url: &str, body: String) -> HttpRequest {
         HttpRequest {
             method: Method::Post,
             url: url.to_string(),
@@ -85,7 +85,7 @@ impl HttpRequest {
                 ("Content-Type".into(), "application/json".into()),
                 ("Accept".into(), "application/json".into()),
             ],
-            body: Some(body.to_string()),
+            body: Some(body),
             retry_without_headers: false,
         }
     }

@@ -192,33 +192,28 @@ pub fn registration_request(cfg: &ClientConfig, endpoint: &str, scope: &[String]
     let redirect =
         Url::parse(&cfg.redirect_uri).map_err(|_| Error::config("redirectUri is not an absolute URL"))?;
     let application_type = if redirect.is_loopback() { "native" } else { "web" };
-    let mut members = vec![
-        ("redirect_uris", Json::from(vec![cfg.redirect_uri.clone()])),
-        (
-            "client_name",
-            cfg.client_name.as_deref().unwrap_or("MCP web client").into(),
-        ),
-        ("token_endpoint_auth_method", "none".into()),
-        (
-            "grant_types",
-            Json::from(vec![
-                "authorization_code".to_string(),
-                "refresh_token".to_string(),
-            ]),
-        ),
-        ("response_types", Json::from(vec!["code".to_string()])),
-        ("application_type", application_type.into()),
-    ];
+    // Written member by member (no value tree to build and serialize): the
+    // same text, in the same order, as the object it replaces.
+    let mut w = ObjectWriter::start();
+    w.list("redirect_uris", Some(std::slice::from_ref(&cfg.redirect_uri)));
+    w.str(
+        "client_name",
+        cfg.client_name.as_deref().unwrap_or("MCP web client"),
+    );
+    w.str("token_endpoint_auth_method", "none");
+    w.raw("grant_types", r#"["authorization_code","refresh_token"]"#);
+    w.raw("response_types", r#"["code"]"#);
+    w.str("application_type", application_type);
     if !scope.is_empty() {
-        members.push(("scope", scope::join(scope).into()));
+        w.str("scope", &scope::join(scope));
     }
     if let Some(u) = &cfg.client_uri {
-        members.push(("client_uri", u.as_str().into()));
+        w.str("client_uri", u);
     }
     if let Some(u) = &cfg.logo_uri {
-        members.push(("logo_uri", u.as_str().into()));
+        w.str("logo_uri", u);
     }
-    Ok(HttpRequest::json_post(endpoint, &Json::object(members)))
+    Ok(HttpRequest::json_post(endpoint, w.end()))
 }
 
 /// P-11: read the AS's answer; its values win over the ones we sent.
