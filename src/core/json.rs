@@ -7,7 +7,7 @@
 //! library only ever writes integers (timestamps, counts), and only reads
 //! integers that matter (`expires_in`). See `decimal_to_f64` and `write_json`.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 /// A parsed JSON value. Objects keep members in document order (duplicates
 /// included) so that lookups can apply the same last-wins rule as JS.
@@ -186,7 +186,7 @@ impl ObjectWriter {
     }
 
     pub fn num(&mut self, k: &str, v: Option<u64>) {
-        let _ = write!(self.key(k), "{}", Json::from(v));
+        let _ = write_json(self.key(k), &Json::from(v));
     }
 
     pub fn list(&mut self, k: &str, v: Option<&[String]>) {
@@ -301,7 +301,7 @@ fn write_str(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
     f.write_char('"')
 }
 
-fn write_json(f: &mut fmt::Formatter<'_>, v: &Json) -> fmt::Result {
+fn write_json(f: &mut impl fmt::Write, v: &Json) -> fmt::Result {
     match v {
         Json::Null => f.write_str("null"),
         Json::Bool(b) => f.write_str(if *b { "true" } else { "false" }),
@@ -345,11 +345,23 @@ fn write_json(f: &mut fmt::Formatter<'_>, v: &Json) -> fmt::Result {
 
 /// The decimal digits of `n`. By hand: `i64`'s Display links its own
 /// formatting routine, and JSON never pads.
-fn write_digits(f: &mut fmt::Formatter<'_>, n: u64) -> fmt::Result {
+fn write_digits(f: &mut impl fmt::Write, n: u64) -> fmt::Result {
     if n >= 10 {
         write_digits(f, n / 10)?;
     }
     f.write_char(char::from(b'0' + (n % 10) as u8))
+}
+
+impl Json {
+    /// The text `Display` gives, written straight into a String: the library
+    /// itself serializes only into Strings, so the wasm build carries one
+    /// (String) copy of the writer and no Formatter copy.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = write_json(&mut out, self);
+        out
+    }
 }
 
 impl fmt::Display for Json {

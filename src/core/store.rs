@@ -166,7 +166,7 @@ pub fn record_step_up_attempt(io: &impl Io, server_url: &str, scope_key: &str, c
     io.store(
         Area::Session,
         &step_up_key(server_url),
-        &Json::Object(members).to_string(),
+        &Json::Object(members).to_text(),
     )
 }
 
