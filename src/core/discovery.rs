@@ -397,6 +397,16 @@ impl Discovered {
     }
 }
 
+/// One discovery GET per URL, in order. A loop, not `map(..).collect()`,
+/// whose adapters core links once per caller.
+fn discovery_requests<'a>(urls: impl Iterator<Item = &'a String>) -> Vec<HttpRequest> {
+    let mut out = Vec::new();
+    for url in urls {
+        out.push(HttpRequest::discovery(url.clone()));
+    }
+    out
+}
+
 /// Step one of the state machine: waiting for the PRM answers.
 #[derive(Debug)]
 pub struct ExpectProtectedResource {
@@ -431,10 +441,7 @@ impl ExpectProtectedResource {
 
     /// All probes, in priority order; answer them in the same order.
     pub fn requests(&self) -> Vec<HttpRequest> {
-        self.probes
-            .iter()
-            .map(|p| HttpRequest::discovery(p.url.clone()))
-            .collect()
+        discovery_requests(self.probes.iter().map(|p| &p.url))
     }
 
     pub fn handle(self, outcomes: &[FetchOutcome]) -> Result<ExpectAuthorizationServer> {
@@ -477,10 +484,7 @@ impl ExpectAuthorizationServer {
     }
 
     pub fn requests(&self) -> Vec<HttpRequest> {
-        self.urls
-            .iter()
-            .map(|u| HttpRequest::discovery(u.clone()))
-            .collect()
+        discovery_requests(self.urls.iter())
     }
 
     pub fn handle(self, outcomes: &[FetchOutcome]) -> Result<Discovered> {
