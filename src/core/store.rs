@@ -95,10 +95,15 @@ pub fn save_discovery(io: &impl Io, server_url: &str, d: &Discovered) -> Result<
     io.store(Area::Tokens, &discovery_key(server_url), &d.to_json())
 }
 
-pub fn load_client(io: &impl Io, issuer: &str, redirect_uri: &str) -> Result<Option<ClientInfo>> {
-    Ok(load_json(io, Area::Tokens, &client_key(issuer, redirect_uri))?
+/// The client stored under `key`, when it belongs to `issuer`.
+fn load_client_at(io: &impl Io, key: &str, issuer: &str) -> Result<Option<ClientInfo>> {
+    Ok(load_json(io, Area::Tokens, key)?
         .and_then(|j| ClientInfo::from_json(&j))
         .filter(|c| c.issuer == issuer))
+}
+
+pub fn load_client(io: &impl Io, issuer: &str, redirect_uri: &str) -> Result<Option<ClientInfo>> {
+    load_client_at(io, &client_key(issuer, redirect_uri), issuer)
 }
 
 pub fn save_client(io: &impl Io, c: &ClientInfo) -> Result<()> {
@@ -109,9 +114,7 @@ pub fn save_client(io: &impl Io, c: &ClientInfo) -> Result<()> {
 
 /// The registered client with this id at this issuer, current or not.
 pub fn load_client_by_id(io: &impl Io, issuer: &str, client_id: &str) -> Result<Option<ClientInfo>> {
-    Ok(load_json(io, Area::Tokens, &client_id_key(issuer, client_id))?
-        .and_then(|j| ClientInfo::from_json(&j))
-        .filter(|c| c.issuer == issuer && c.client_id == client_id))
+    Ok(load_client_at(io, &client_id_key(issuer, client_id), issuer)?.filter(|c| c.client_id == client_id))
 }
 
 pub fn remove_client(io: &impl Io, issuer: &str, redirect_uri: &str, client_id: &str) -> Result<()> {
@@ -125,8 +128,9 @@ pub fn remove_client(io: &impl Io, issuer: &str, redirect_uri: &str, client_id: 
 /// Tokens for this server at this issuer; a pending hand-off from a
 /// configuration-free callback page is moved in first.
 pub fn load_tokens(io: &impl Io, issuer: &str, server_url: &str) -> Result<Option<TokenSet>> {
-    if let Some(j) = load_json(io, Area::Session, &handoff_key(server_url))? {
-        io.remove(Area::Session, &handoff_key(server_url))?;
+    let handoff = handoff_key(server_url);
+    if let Some(j) = load_json(io, Area::Session, &handoff)? {
+        io.remove(Area::Session, &handoff)?;
         if let Some(t) = TokenSet::from_json(&j) {
             save_tokens_in(io, Area::Tokens, server_url, &t)?;
         }
