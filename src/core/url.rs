@@ -177,11 +177,21 @@ fn split(s: &str) -> Result<(Url, usize), UrlError> {
     let port = match port {
         None => None,
         Some("") => return Err(UrlError("empty port")),
-        // Digits only: u16's parser would also take a leading '+'.
-        Some(p) if p.bytes().all(|b| b.is_ascii_digit()) => {
-            Some(p.parse::<u16>().map_err(|_| UrlError("invalid port"))?)
+        // Digit by digit: u16's parser would also take a leading '+', and
+        // brings a general parser along.
+        Some(p) => {
+            let mut n: u32 = 0;
+            for b in p.bytes() {
+                if !b.is_ascii_digit() {
+                    return Err(UrlError("invalid port"));
+                }
+                n = n * 10 + u32::from(b - b'0');
+                if n > u32::from(u16::MAX) {
+                    return Err(UrlError("invalid port"));
+                }
+            }
+            Some(n as u16)
         }
-        Some(_) => return Err(UrlError("invalid port")),
     };
 
     let (before_frag, fragment) = match split_at_byte(tail, b"#") {
