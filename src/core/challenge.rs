@@ -334,9 +334,8 @@ fn is_absolute_http_url(s: &str) -> bool {
 /// The first challenge whose scheme is `Bearer` (case-insensitive), read into
 /// a [`BearerChallenge`]; `None` when there is none.
 pub fn bearer_challenge(header: &str) -> Option<BearerChallenge> {
-    let ch = parse_www_authenticate(header)
-        .into_iter()
-        .find(|c| c.is_scheme("Bearer"))?;
+    let all = parse_www_authenticate(header);
+    let ch = all.iter().find(|c| c.is_scheme("Bearer"))?;
     let owned = |name: &str| ch.param(name).map(str::to_owned);
     Some(BearerChallenge {
         error: owned("error"),
