@@ -83,14 +83,18 @@ pub fn sole_pending<'a>(
     server_url: Option<&str>,
     now_ms: u64,
 ) -> Result<&'a PendingRecord> {
-    let mut live = records
-        .iter()
-        .filter(|r| !r.is_expired(now_ms))
-        .filter(|r| server_url.is_none_or(|s| r.server_url == s));
-    match (live.next(), live.next()) {
-        (Some(r), None) => Ok(r),
-        _ => Err(Error::UnknownState),
+    // A loop rather than two chained `filter` adapters (smaller in wasm).
+    let mut sole = None;
+    for r in records {
+        if r.is_expired(now_ms) || server_url.is_some_and(|s| r.server_url != s) {
+            continue;
+        }
+        if sole.is_some() {
+            return Err(Error::UnknownState);
+        }
+        sole = Some(r);
     }
+    sole.ok_or(Error::UnknownState)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
