@@ -133,8 +133,7 @@ pub fn select_prm(probes: &[PrmProbe], outcomes: &[FetchOutcome]) -> Result<PrmR
             }
             ProbeVerdict::Found(resp) => {
                 let json = resp
-                    .json()
-                    .filter(Json::is_object)
+                    .json_object()
                     .ok_or_else(|| Error::invalid("protected resource metadata is not a JSON object"))?;
                 let resource = json
                     .str_field("resource")

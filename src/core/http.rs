@@ -128,6 +128,14 @@ impl HttpResponse {
     pub fn json(&self) -> Option<Json> {
         Json::parse(&self.body).ok()
     }
+
+    /// The body as a JSON object, or `None` when it is anything else.
+    pub fn json_object(&self) -> Option<Json> {
+        match Json::parse(&self.body) {
+            Ok(j @ Json::Object(_)) => Some(j),
+            _ => None,
+        }
+    }
 }
 
 /// What came back from one request.

@@ -231,7 +231,8 @@ pub fn registration_response(
         }
         FetchOutcome::Response(r) => r,
     };
-    let json = resp.json();
+    // Only an object can carry `error` (str_field reads objects alone).
+    let json = resp.json_object();
     if !resp.is_success() {
         let error = json.as_ref().and_then(|j| j.str_field("error")).and_then(|e| {
             match Error::oauth(e, None, None) {
@@ -244,9 +245,7 @@ pub fn registration_response(
             error,
         });
     }
-    let json = json
-        .filter(Json::is_object)
-        .ok_or_else(|| Error::invalid("registration response is not a JSON object"))?;
+    let json = json.ok_or_else(|| Error::invalid("registration response is not a JSON object"))?;
     let client_id = json
         .str_field("client_id")
         .filter(|s| !s.is_empty())
