@@ -255,10 +255,16 @@ pub fn parse_as_metadata(expected_issuer: &str, json: &Json, opts: DiscoveryOpti
         revocation_endpoint: checked_endpoint(json, "revocation_endpoint", false)?,
         scopes_supported: json.string_array_field("scopes_supported").unwrap_or_default(),
         code_challenge_methods_supported: methods,
-        iss_parameter_supported: json.get("authorization_response_iss_parameter_supported")
-            == Some(&Json::Bool(true)),
-        client_id_metadata_document_supported: json.get("client_id_metadata_document_supported")
-            == Some(&Json::Bool(true)),
+        // `as_bool`, not `== Some(&Json::Bool(true))`: the deep `Json`
+        // equality would be linked for these two reads alone.
+        iss_parameter_supported: json
+            .get("authorization_response_iss_parameter_supported")
+            .and_then(Json::as_bool)
+            == Some(true),
+        client_id_metadata_document_supported: json
+            .get("client_id_metadata_document_supported")
+            .and_then(Json::as_bool)
+            == Some(true),
         token_endpoint_auth_methods_supported: json
             .string_array_field("token_endpoint_auth_methods_supported"),
         from_document: true,
