@@ -396,17 +396,20 @@ fn decimal_to_f64(text: &[u8]) -> f64 {
     for &b in bytes.by_ref() {
         match b {
             b'.' => fraction = true,
-            b'0'..=b'9' => match mantissa
-                .checked_mul(10)
-                .and_then(|m| m.checked_add(u64::from(b - b'0')))
-            {
-                Some(m) => {
-                    mantissa = m;
+            b'0'..=b'9' => {
+                // `mantissa * 10 + digit` fits in a u64 exactly when this
+                // holds; a comparison, since `checked_mul` on u64 links a
+                // 128-bit multiply into the wasm.
+                let digit = u64::from(b - b'0');
+                let limit = u64::MAX / 10;
+                if mantissa < limit || (mantissa == limit && digit <= u64::MAX % 10) {
+                    mantissa = mantissa * 10 + digit;
                     exp10 -= i32::from(fraction);
+                } else {
+                    // Past 19 digits: drop the digit, keeping the magnitude.
+                    exp10 += i32::from(!fraction);
                 }
-                // Past 19 digits: drop the digit, keeping the magnitude.
-                None => exp10 += i32::from(!fraction),
-            },
+            }
             _ => break, // 'e' or 'E'
         }
     }
