@@ -59,7 +59,8 @@ pub fn load_pending(io: &impl Io, state: &str) -> Result<Option<PendingRecord>> 
 
 pub fn load_all_pending(io: &impl Io) -> Result<Vec<PendingRecord>> {
     let mut out = Vec::new();
-    for key in io.keys(Area::Session)? {
+    // By reference here and below: a consuming loop links `vec::IntoIter`.
+    for key in &io.keys(Area::Session)? {
         if let Some(state) = key.strip_prefix(PENDING_PREFIX) {
             if let Some(r) = load_pending(io, state)? {
                 out.push(r);
@@ -79,7 +80,7 @@ pub fn remove_pending(io: &impl Io, state: &str) -> Result<()> {
 
 /// P-16: expired records are swept whenever a new flow starts.
 pub fn sweep_expired_pending(io: &impl Io, now_ms: u64) -> Result<()> {
-    for r in load_all_pending(io)? {
+    for r in &load_all_pending(io)? {
         if r.is_expired(now_ms) {
             remove_pending(io, &r.state)?;
         }
