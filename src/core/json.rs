@@ -291,8 +291,10 @@ fn write_str(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
             // U+2028/9 are line terminators to JS and many log viewers.
             '\u{0}'..='\u{1f}' | '\u{2028}' | '\u{2029}' => {
                 f.write_str("\\u")?;
-                for shift in [12, 8, 4, 0] {
-                    f.write_char(HEX[(c as usize >> shift) & 0xf] as char)?;
+                // Four hex digits, high nibble first (a range, not an
+                // array of shifts: an array iterator is linked per type).
+                for i in (0..4).rev() {
+                    f.write_char(HEX[(c as usize >> (4 * i)) & 0xf] as char)?;
                 }
             }
             _ => f.write_char(c)?,
