@@ -102,9 +102,17 @@ pub fn initial_scope(
     prm_scopes_supported: &[String],
     as_scopes_supported: &[String],
 ) -> Option<Vec<String>> {
-    let chosen = [challenge, app_scope, prm_scopes_supported]
-        .into_iter()
-        .find(|set| !set.is_empty())?;
+    // The first non-empty set, chosen in place: an array's `into_iter`
+    // would be linked for this one call.
+    let chosen = if !challenge.is_empty() {
+        challenge
+    } else if !app_scope.is_empty() {
+        app_scope
+    } else if !prm_scopes_supported.is_empty() {
+        prm_scopes_supported
+    } else {
+        return None;
+    };
     // Dedupe the chosen set too: the inputs come from servers and may repeat.
     Some(with_offline_access(union(&[chosen]), as_scopes_supported))
 }
