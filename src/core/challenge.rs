@@ -322,12 +322,16 @@ fn is_absolute_http_url(s: &str) -> bool {
         Some(end) => rest.get(..end).unwrap_or_default(),
         None => rest,
     };
-    // Userinfo is not the host: `https://user@` has none.
-    // By bytes ('@' is ASCII): `rsplit` would link core's reverse searcher.
-    let host_port = match authority.bytes().rposition(|b| b == b'@') {
-        Some(at) => authority.get(at + 1..).unwrap_or_default(),
-        None => authority,
-    };
+    // Userinfo is not the host: `https://user@` has none. The host starts
+    // after the last '@', found by walking back over the bytes ('@' is
+    // ASCII): `rsplit` would link core's reverse searcher, `rposition` a
+    // reverse iterator fold.
+    let bytes = authority.as_bytes();
+    let mut start = bytes.len();
+    while start > 0 && bytes[start - 1] != b'@' {
+        start -= 1;
+    }
+    let host_port = authority.get(start..).unwrap_or_default();
     !host_port.is_empty() && !host_port.starts_with(':')
 }
 
