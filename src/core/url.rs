@@ -75,10 +75,19 @@ impl Url {
 /// Where the first byte of `set` (ASCII bytes) occurs in `s`. URLs are split
 /// on ASCII delimiters only, so a byte scan does what `find` with a char or
 /// char array does, without linking core's char searchers and memchr.
-// Not `set.contains(&b)`: `<[u8]>::contains` is memchr too.
+// Not `set.contains(&b)`: `<[u8]>::contains` is memchr too. An index loop,
+// not `bytes().position(..)`, whose iterator fold is linked of its own.
 #[allow(clippy::manual_contains)]
 pub(crate) fn find_byte(s: &str, set: &[u8]) -> Option<usize> {
-    s.bytes().position(|b| set.iter().any(|&d| d == b))
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if set.iter().any(|&d| d == bytes[i]) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 /// `split_once` on the first byte of `set`, the delimiter dropped.
