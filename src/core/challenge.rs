@@ -103,7 +103,12 @@ impl<'a> Cursor<'a> {
 
     fn take_while(&mut self, pred: impl Fn(u8) -> bool) -> &'a str {
         let start = self.pos;
-        while self.peek().is_some_and(&pred) {
+        // `pred` called directly: `is_some_and(&pred)` goes through a
+        // by-reference closure shim per predicate.
+        while let Some(b) = self.peek() {
+            if !pred(b) {
+                break;
+            }
             self.pos += 1;
         }
         self.s.get(start..self.pos).unwrap_or_default()
