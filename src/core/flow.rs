@@ -464,7 +464,9 @@ fn plan_refresh(
     };
     let req = refresh_request(&d.metadata.token_endpoint, &auth, refresh_token, &tokens.resource)?;
     let plan = RefreshPlan {
-        issuer: d.metadata.issuer,
+        // Cloned, not moved out: a partial move drops the rest of `d` field
+        // by field, inline.
+        issuer: d.metadata.issuer.clone(),
         tokens,
         client_id: client.client_id,
     };
