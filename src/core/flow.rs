@@ -401,9 +401,10 @@ fn finished(
         None => store::save_handoff(io, &record.server_url, &tokens)?,
     }
     io.status(Status::Authorized);
+    // Cloned: moving fields out of `record` drops the rest field by field, inline.
     Ok(Finished {
-        server_url: record.server_url,
-        return_to: record.return_to,
+        server_url: record.server_url.clone(),
+        return_to: record.return_to.clone(),
         scope: tokens.scope.clone(),
         tokens,
     })
