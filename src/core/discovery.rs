@@ -233,8 +233,11 @@ pub fn parse_as_metadata(expected_issuer: &str, json: &Json, opts: DiscoveryOpti
             received: issuer.to_string(),
         });
     }
-    let methods = json.string_array_field("code_challenge_methods_supported");
-    let s256 = methods.as_ref().is_some_and(|m| m.iter().any(|x| x == "S256"));
+    // The list is read again at the end rather than kept across the
+    // endpoint checks, whose early returns would each drop it inline.
+    let s256 = json
+        .string_array_field("code_challenge_methods_supported")
+        .is_some_and(|m| m.iter().any(|x| x == "S256"));
     // The opt-out covers servers that *omit* the field (P-7); one that lists
     // methods without S256 has said it will not do S256, so it stays refused.
     let omitted = matches!(
@@ -247,14 +250,18 @@ pub fn parse_as_metadata(expected_issuer: &str, json: &Json, opts: DiscoveryOpti
             issuer: issuer.to_string(),
         });
     }
+    let authorization_endpoint = checked_endpoint(json, "authorization_endpoint", true)?;
+    let token_endpoint = checked_endpoint(json, "token_endpoint", true)?;
+    let registration_endpoint = checked_endpoint(json, "registration_endpoint", false)?;
+    let revocation_endpoint = checked_endpoint(json, "revocation_endpoint", false)?;
     Ok(AsMetadata {
         issuer: issuer.to_string(),
-        authorization_endpoint: checked_endpoint(json, "authorization_endpoint", true)?.unwrap_or_default(),
-        token_endpoint: checked_endpoint(json, "token_endpoint", true)?.unwrap_or_default(),
-        registration_endpoint: checked_endpoint(json, "registration_endpoint", false)?,
-        revocation_endpoint: checked_endpoint(json, "revocation_endpoint", false)?,
+        authorization_endpoint: authorization_endpoint.unwrap_or_default(),
+        token_endpoint: token_endpoint.unwrap_or_default(),
+        registration_endpoint,
+        revocation_endpoint,
         scopes_supported: json.string_array_field("scopes_supported").unwrap_or_default(),
-        code_challenge_methods_supported: methods,
+        code_challenge_methods_supported: json.string_array_field("code_challenge_methods_supported"),
         // `as_bool`, not `== Some(&Json::Bool(true))`: the deep `Json`
         // equality would be linked for these two reads alone.
         iss_parameter_supported: json
