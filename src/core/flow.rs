@@ -572,16 +572,16 @@ fn plan_step_up(
     if cfg.step_up.throw || cfg.step_up.max_retries == 0 {
         return Err(insufficient_scope(&challenge, d.as_ref()));
     }
-    let token_scope = tokens.map(|t| t.scope.clone()).unwrap_or_default();
-    let requested = tokens.map(|t| t.requested.clone()).unwrap_or_default();
-    let union = scope::step_up_scope(&requested, &token_scope, &challenge.scope);
+    let token_scope: &[String] = tokens.map_or(&[], |t| &t.scope);
+    let requested: &[String] = tokens.map_or(&[], |t| &t.requested);
+    let union = scope::step_up_scope(requested, token_scope, &challenge.scope);
     // The token already holds every challenged scope (or none was named): a
     // new authorization cannot give the server what it says is missing. The
     // union can still exceed the token when the AS granted less than was
     // requested (an unechoed `offline_access`), which would otherwise send
     // the user through the authorization server for nothing.
-    let challenge_held = tokens.is_some() && scope::contains_all(&token_scope, &challenge.scope);
-    if challenge_held || !scope::needs_new_authorization(&union, &token_scope) {
+    let challenge_held = tokens.is_some() && scope::contains_all(token_scope, &challenge.scope);
+    if challenge_held || !scope::needs_new_authorization(&union, token_scope) {
         return Err(insufficient_scope(&challenge, d.as_ref()));
     }
     let key = scope::canonical(&union);
