@@ -229,16 +229,12 @@ fn plan_authorize(
             }
         }
     }
-    let challenged = req
-        .challenge
-        .as_ref()
-        .map(|c| c.scope.clone())
-        .unwrap_or_default();
+    let challenged: &[String] = req.challenge.as_ref().map_or(&[], |c| &c.scope);
     let meta = &d.metadata;
     let wanted = match &req.scope {
         Some(s) => s.clone(),
         None => scope::initial_scope(
-            &challenged,
+            challenged,
             &cfg.app_scope,
             &d.prm_scopes_supported,
             &meta.scopes_supported,
@@ -247,7 +243,7 @@ fn plan_authorize(
     };
     let reg_scope = scope::union(&[
         &scope::registration_scope(
-            &challenged,
+            challenged,
             &cfg.app_scope,
             &d.prm_scopes_supported,
             &meta.scopes_supported,
