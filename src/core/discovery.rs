@@ -55,18 +55,20 @@ pub struct PrmProbe {
 
 /// P-3: the PRM URLs in priority order.
 pub fn prm_probes(server: &ServerUrl, resource_metadata: Option<&str>) -> Result<Vec<PrmProbe>> {
+    // Every list is built by `push` (one code path, no `vec![..]`).
+    let mut probes = Vec::new();
     if let Some(url) = resource_metadata {
         // Fetched over plain http, the metadata could name any AS (P-17's rule, here too).
         if !Url::parse(url).is_ok_and(|u| u.is_https_or_loopback()) {
             return Err(Error::InsecureEndpoint { url: url.to_string() });
         }
-        return Ok(vec![PrmProbe {
+        probes.push(PrmProbe {
             url: url.to_string(),
             expected_resource: server.as_written.clone(),
             origin_resource: !server.has_path(),
-        }]);
+        });
+        return Ok(probes);
     }
-    let mut probes = Vec::new();
     if server.has_path() {
         let mut url = well_known(&server.as_written, PRM_SUFFIX).map_err(|_| Error::config("serverUrl"))?;
         // RFC 9728 §3.1 inserts the suffix before the path *and query*: the
