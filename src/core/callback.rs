@@ -15,7 +15,10 @@ pub struct CallbackParams(pub Vec<(String, String)>);
 impl CallbackParams {
     /// P-18's second form: `finishAuth(code, iss?)`.
     pub fn from_code(code: &str, iss: Option<&str>) -> CallbackParams {
-        let mut v = vec![("code".to_string(), code.to_string())];
+        // By push, not `vec![..]`: the challenge parser's push of the same
+        // pair type is shared.
+        let mut v = Vec::new();
+        v.push(("code".to_string(), code.to_string()));
         if let Some(i) = iss {
             v.push(("iss".to_string(), i.to_string()));
         }
