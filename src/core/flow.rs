@@ -87,8 +87,8 @@ fn plan_discovery(
     fresh: bool,
 ) -> Result<Next<Discovered, (ExpectProtectedResource, Vec<HttpRequest>)>> {
     let hint = challenge.and_then(|c| c.resource_metadata.as_deref());
-    if let Some(cached) = store::load_discovery(io, cfg.server_url())?.filter(|_| !fresh) {
-        if hint.is_none() || hint == cached.resource_metadata_url.as_deref() {
+    if let Some(cached) = store::load_discovery(io, cfg.server_url())? {
+        if !fresh && (hint.is_none() || hint == cached.resource_metadata_url.as_deref()) {
             return Ok(Next::Done(cached));
         }
     }
