@@ -96,15 +96,21 @@ pub fn save_discovery(io: &impl Io, server_url: &str, d: &Discovered) -> Result<
     io.store(Area::Tokens, &discovery_key(server_url), &d.to_json())
 }
 
-/// The client stored under `key`, when it belongs to `issuer`.
-fn load_client_at(io: &impl Io, key: &str, issuer: &str) -> Result<Option<ClientInfo>> {
+/// The client stored under `key`, when it belongs to `issuer` (and has
+/// `client_id`, when one is given).
+fn load_client_at(
+    io: &impl Io,
+    key: &str,
+    issuer: &str,
+    client_id: Option<&str>,
+) -> Result<Option<ClientInfo>> {
     Ok(load_json(io, Area::Tokens, key)?
         .and_then(|j| ClientInfo::from_json(&j))
-        .filter(|c| c.issuer == issuer))
+        .filter(|c| c.issuer == issuer && client_id.is_none_or(|id| c.client_id == id)))
 }
 
 pub fn load_client(io: &impl Io, issuer: &str, redirect_uri: &str) -> Result<Option<ClientInfo>> {
-    load_client_at(io, &client_key(issuer, redirect_uri), issuer)
+    load_client_at(io, &client_key(issuer, redirect_uri), issuer, None)
 }
 
 pub fn save_client(io: &impl Io, c: &ClientInfo) -> Result<()> {
@@ -115,7 +121,7 @@ pub fn save_client(io: &impl Io, c: &ClientInfo) -> Result<()> {
 
 /// The registered client with this id at this issuer, current or not.
 pub fn load_client_by_id(io: &impl Io, issuer: &str, client_id: &str) -> Result<Option<ClientInfo>> {
-    Ok(load_client_at(io, &client_id_key(issuer, client_id), issuer)?.filter(|c| c.client_id == client_id))
+    load_client_at(io, &client_id_key(issuer, client_id), issuer, Some(client_id))
 }
 
 pub fn remove_client(io: &impl Io, issuer: &str, redirect_uri: &str, client_id: &str) -> Result<()> {
