@@ -43,7 +43,7 @@ pub fn callback_state(params: &CallbackParams) -> Result<&str> {
 /// P-20: the `iss` decision table, exact string comparison.
 pub fn check_issuer(record: &PendingRecord, iss: Option<&str>) -> Result<()> {
     match (record.iss_advertised, iss) {
-        (_, Some(received)) if received == record.issuer => Ok(()),
+        (_, Some(received)) if record.issuer == received => Ok(()),
         (_, Some(received)) => Err(Error::IssuerMismatch {
             expected: record.issuer.clone(),
             received: Some(received.to_string()),

@@ -111,7 +111,7 @@ pub enum PrmResult {
 }
 
 fn resource_matches(probe: &PrmProbe, received: &str) -> bool {
-    if received == probe.expected_resource {
+    if probe.expected_resource == received {
         return true;
     }
     // P-4's only tolerance: an origin written with or without one trailing '/'.
