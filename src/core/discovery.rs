@@ -172,10 +172,10 @@ pub fn as_metadata_urls(issuer: &str) -> Result<Vec<String>> {
             url: issuer.to_string(),
         });
     }
-    let mut urls = vec![
-        format!("{origin}/.well-known/{OAUTH_SUFFIX}{path}"),
-        format!("{origin}/.well-known/{OIDC_SUFFIX}{path}"),
-    ];
+    // By push, not `vec![..]`: the String push is shared with other lists.
+    let mut urls = Vec::new();
+    urls.push(format!("{origin}/.well-known/{OAUTH_SUFFIX}{path}"));
+    urls.push(format!("{origin}/.well-known/{OIDC_SUFFIX}{path}"));
     if !(parsed.path.is_empty() || parsed.path == "/") {
         urls.push(format!("{origin}{path}/.well-known/{OIDC_SUFFIX}"));
     }
