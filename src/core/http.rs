@@ -64,25 +64,21 @@ impl HttpRequest {
 
     /// A form POST to a token-style endpoint (P-23).
     pub fn form_post(url: &str, pairs: &[(&str, &str)]) -> HttpRequest {
-        HttpRequest {
-            method: Method::Post,
-            url: url.to_string(),
-            headers: vec![
-                ("Content-Type".into(), "application/x-www-form-urlencoded".into()),
-                ("Accept".into(), "application/json".into()),
-            ],
-            body: Some(form_urlencode(pairs)),
-            retry_without_headers: false,
-        }
+        HttpRequest::post(url, "application/x-www-form-urlencoded", form_urlencode(pairs))
     }
 
     /// A JSON POST (dynamic client registration, P-11); `body` is JSON text.
     pub fn json_post(url: &str, body: String) -> HttpRequest {
+        HttpRequest::post(url, "application/json", body)
+    }
+
+    /// The two POSTs differ only in content type and body: one builder.
+    fn post(url: &str, content_type: &str, body: String) -> HttpRequest {
         HttpRequest {
             method: Method::Post,
             url: url.to_string(),
             headers: vec![
-                ("Content-Type".into(), "application/json".into()),
+                ("Content-Type".into(), content_type.into()),
                 ("Accept".into(), "application/json".into()),
             ],
             body: Some(body),
