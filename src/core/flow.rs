@@ -497,13 +497,12 @@ fn refreshed(io: &impl Io, cfg: &Config, plan: RefreshPlan, answers: &[FetchOutc
         }
         Err(e) => {
             // P-26: clear only what the error proves is dead.
-            match invalidated_by(&e) {
-                Invalidate::Nothing => {}
-                Invalidate::Tokens => store::remove_tokens(io, issuer, cfg.server_url())?,
-                Invalidate::ClientAndTokens => {
-                    store::remove_tokens(io, issuer, cfg.server_url())?;
-                    store::remove_client(io, issuer, &cfg.client.redirect_uri, &client_id)?;
-                }
+            let dead = invalidated_by(&e);
+            if dead != Invalidate::Nothing {
+                store::remove_tokens(io, issuer, cfg.server_url())?;
+            }
+            if dead == Invalidate::ClientAndTokens {
+                store::remove_client(io, issuer, &cfg.client.redirect_uri, &client_id)?;
             }
             Err(e)
         }
