@@ -698,16 +698,17 @@ pub async fn sign_out(io: &impl Io, cfg: &Config) -> Result<()> {
                 client_secret: c.client_secret.as_ref(),
                 method: c.auth_method,
             };
+            // `push`, not `extend(Result)`: the push is shared, an `extend`
+            // instance would be linked for this list alone.
             let mut reqs = Vec::new();
             if let Some(rt) = &tokens.refresh_token {
-                reqs.extend(revocation_request(endpoint, &auth, rt, "refresh_token"));
+                if let Ok(r) = revocation_request(endpoint, &auth, rt, "refresh_token") {
+                    reqs.push(r);
+                }
             }
-            reqs.extend(revocation_request(
-                endpoint,
-                &auth,
-                &tokens.access_token,
-                "access_token",
-            ));
+            if let Ok(r) = revocation_request(endpoint, &auth, &tokens.access_token, "access_token") {
+                reqs.push(r);
+            }
             io.fetch_all(reqs).await;
         }
     }
