@@ -15,7 +15,10 @@ pub struct CallbackParams(pub Vec<(String, String)>);
 impl CallbackParams {
     /// P-18's second form: `finishAuth(code, iss?)`.
     pub fn from_code(code: &str, iss: Option<&str>) -> CallbackParams {
-        let mut v = vec![("code".to_string(), code.to_string())];
+        // By push, not `vec![..]`: the challenge parser's push of the same
+        // pair type is shared.
+        let mut v = Vec::new();
+        v.push(("code".to_string(), code.to_string()));
         if let Some(i) = iss {
             v.push(("iss".to_string(), i.to_string()));
         }
@@ -40,7 +43,7 @@ pub fn callback_state(params: &CallbackParams) -> Result<&str> {
 /// P-20: the `iss` decision table, exact string comparison.
 pub fn check_issuer(record: &PendingRecord, iss: Option<&str>) -> Result<()> {
     match (record.iss_advertised, iss) {
-        (_, Some(received)) if received == record.issuer => Ok(()),
+        (_, Some(received)) if record.issuer == received => Ok(()),
         (_, Some(received)) => Err(Error::IssuerMismatch {
             expected: record.issuer.clone(),
             received: Some(received.to_string()),
@@ -83,14 +86,18 @@ pub fn sole_pending<'a>(
     server_url: Option<&str>,
     now_ms: u64,
 ) -> Result<&'a PendingRecord> {
-    let mut live = records
-        .iter()
-        .filter(|r| !r.is_expired(now_ms))
-        .filter(|r| server_url.is_none_or(|s| r.server_url == s));
-    match (live.next(), live.next()) {
-        (Some(r), None) => Ok(r),
-        _ => Err(Error::UnknownState),
+    // A loop rather than two chained `filter` adapters (smaller in wasm).
+    let mut sole = None;
+    for r in records {
+        if r.is_expired(now_ms) || server_url.is_some_and(|s| r.server_url != s) {
+            continue;
+        }
+        if sole.is_some() {
+            return Err(Error::UnknownState);
+        }
+        sole = Some(r);
     }
+    sole.ok_or(Error::UnknownState)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -10,7 +10,7 @@
 //! panics.
 
 use super::scope;
-use super::url::is_space_or_control;
+use super::url::{find_byte, is_space_or_control};
 
 /// One challenge of a `WWW-Authenticate` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,14 +41,34 @@ impl Challenge {
     }
 }
 
+// The sets below are `matches!` patterns, not `b"...".contains(&b)`, which
+// would link core's memchr.
+
 /// `tchar` of RFC 9110 §5.6.2.
 fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
 }
 
 /// The non-`=` characters of `token68` (RFC 9110 §11.2).
 fn is_token68_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~+/".contains(&b)
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
 }
 
 /// OWS / BWS / the `1*SP` after a scheme: SP and HTAB (RFC 9110 §5.6.3).
@@ -83,7 +103,12 @@ impl<'a> Cursor<'a> {
 
     fn take_while(&mut self, pred: impl Fn(u8) -> bool) -> &'a str {
         let start = self.pos;
-        while self.peek().is_some_and(&pred) {
+        // `pred` called directly: `is_some_and(&pred)` goes through a
+        // by-reference closure shim per predicate.
+        while let Some(b) = self.peek() {
+            if !pred(b) {
+                break;
+            }
             self.pos += 1;
         }
         self.s.get(start..self.pos).unwrap_or_default()
@@ -112,25 +137,34 @@ impl<'a> Cursor<'a> {
     /// resolved. An unterminated string runs to the end of the header: the
     /// value is still the best information the server gave.
     fn quoted_string(&mut self) -> String {
+        // By byte, copying unescaped runs whole: `"` and `\` are ASCII, so
+        // they never occur inside a multi-byte char, and every run starts and
+        // ends next to one of them (a char boundary). No `char_indices`,
+        // whose iterator core would link for this function alone.
         let mut out = String::new();
         // Skip the opening quote.
         self.pos += 1;
-        let mut chars = self.s.get(self.pos..).unwrap_or_default().char_indices();
-        let base = self.pos;
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '"' => {
-                    self.pos = base + i + 1;
-                    return out;
+        let mut run = self.pos;
+        loop {
+            match self.peek() {
+                None | Some(b'"') => break,
+                Some(b'\\') => {
+                    out.push_str(self.s.get(run..self.pos).unwrap_or_default());
+                    // The escaped char is kept as is, whatever it is.
+                    run = self.pos + 1;
+                    self.pos += 2;
                 }
-                '\\' => match chars.next() {
-                    Some((_, escaped)) => out.push(escaped),
-                    None => break,
-                },
-                _ => out.push(c),
+                Some(_) => self.pos += 1,
             }
         }
-        self.pos = self.s.len();
+        let end = self.pos.min(self.s.len());
+        out.push_str(self.s.get(run..end).unwrap_or_default());
+        // An unterminated string runs to the end of the header.
+        self.pos = if self.peek() == Some(b'"') {
+            end + 1
+        } else {
+            self.s.len()
+        };
         out
     }
 
@@ -289,22 +323,28 @@ fn is_absolute_http_url(s: &str) -> bool {
     let Some(rest) = rest else {
         return false;
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    // Userinfo is not the host: `https://user@` has none.
-    // By bytes ('@' is ASCII): `rsplit` would link core's reverse searcher.
-    let host_port = match authority.bytes().rposition(|b| b == b'@') {
-        Some(at) => authority.get(at + 1..).unwrap_or_default(),
-        None => authority,
+    let authority = match find_byte(rest, b"/?#") {
+        Some(end) => rest.get(..end).unwrap_or_default(),
+        None => rest,
     };
+    // Userinfo is not the host: `https://user@` has none. The host starts
+    // after the last '@', found by walking back over the bytes ('@' is
+    // ASCII): `rsplit` would link core's reverse searcher, `rposition` a
+    // reverse iterator fold.
+    let bytes = authority.as_bytes();
+    let mut start = bytes.len();
+    while start > 0 && bytes[start - 1] != b'@' {
+        start -= 1;
+    }
+    let host_port = authority.get(start..).unwrap_or_default();
     !host_port.is_empty() && !host_port.starts_with(':')
 }
 
 /// The first challenge whose scheme is `Bearer` (case-insensitive), read into
 /// a [`BearerChallenge`]; `None` when there is none.
 pub fn bearer_challenge(header: &str) -> Option<BearerChallenge> {
-    let ch = parse_www_authenticate(header)
-        .into_iter()
-        .find(|c| c.is_scheme("Bearer"))?;
+    let all = parse_www_authenticate(header);
+    let ch = all.iter().find(|c| c.is_scheme("Bearer"))?;
     let owned = |name: &str| ch.param(name).map(str::to_owned);
     Some(BearerChallenge {
         error: owned("error"),

@@ -55,18 +55,20 @@ pub struct PrmProbe {
 
 /// P-3: the PRM URLs in priority order.
 pub fn prm_probes(server: &ServerUrl, resource_metadata: Option<&str>) -> Result<Vec<PrmProbe>> {
+    // Every list is built by `push` (one code path, no `vec![..]`).
+    let mut probes = Vec::new();
     if let Some(url) = resource_metadata {
         // Fetched over plain http, the metadata could name any AS (P-17's rule, here too).
         if !Url::parse(url).is_ok_and(|u| u.is_https_or_loopback()) {
             return Err(Error::InsecureEndpoint { url: url.to_string() });
         }
-        return Ok(vec![PrmProbe {
+        probes.push(PrmProbe {
             url: url.to_string(),
             expected_resource: server.as_written.clone(),
             origin_resource: !server.has_path(),
-        }]);
+        });
+        return Ok(probes);
     }
-    let mut probes = Vec::new();
     if server.has_path() {
         let mut url = well_known(&server.as_written, PRM_SUFFIX).map_err(|_| Error::config("serverUrl"))?;
         // RFC 9728 §3.1 inserts the suffix before the path *and query*: the
@@ -109,7 +111,7 @@ pub enum PrmResult {
 }
 
 fn resource_matches(probe: &PrmProbe, received: &str) -> bool {
-    if received == probe.expected_resource {
+    if probe.expected_resource == received {
         return true;
     }
     // P-4's only tolerance: an origin written with or without one trailing '/'.
@@ -133,8 +135,7 @@ pub fn select_prm(probes: &[PrmProbe], outcomes: &[FetchOutcome]) -> Result<PrmR
             }
             ProbeVerdict::Found(resp) => {
                 let json = resp
-                    .json()
-                    .filter(Json::is_object)
+                    .json_object()
                     .ok_or_else(|| Error::invalid("protected resource metadata is not a JSON object"))?;
                 let resource = json
                     .str_field("resource")
@@ -171,10 +172,10 @@ pub fn as_metadata_urls(issuer: &str) -> Result<Vec<String>> {
             url: issuer.to_string(),
         });
     }
-    let mut urls = vec![
-        format!("{origin}/.well-known/{OAUTH_SUFFIX}{path}"),
-        format!("{origin}/.well-known/{OIDC_SUFFIX}{path}"),
-    ];
+    // By push, not `vec![..]`: the String push is shared with other lists.
+    let mut urls = Vec::new();
+    urls.push(format!("{origin}/.well-known/{OAUTH_SUFFIX}{path}"));
+    urls.push(format!("{origin}/.well-known/{OIDC_SUFFIX}{path}"));
     if !(parsed.path.is_empty() || parsed.path == "/") {
         urls.push(format!("{origin}{path}/.well-known/{OIDC_SUFFIX}"));
     }
@@ -234,8 +235,11 @@ pub fn parse_as_metadata(expected_issuer: &str, json: &Json, opts: DiscoveryOpti
             received: issuer.to_string(),
         });
     }
-    let methods = json.string_array_field("code_challenge_methods_supported");
-    let s256 = methods.as_ref().is_some_and(|m| m.iter().any(|x| x == "S256"));
+    // The list is read again at the end rather than kept across the
+    // endpoint checks, whose early returns would each drop it inline.
+    let s256 = json
+        .string_array_field("code_challenge_methods_supported")
+        .is_some_and(|m| m.iter().any(|x| x == "S256"));
     // The opt-out covers servers that *omit* the field (P-7); one that lists
     // methods without S256 has said it will not do S256, so it stays refused.
     let omitted = matches!(
@@ -248,18 +252,28 @@ pub fn parse_as_metadata(expected_issuer: &str, json: &Json, opts: DiscoveryOpti
             issuer: issuer.to_string(),
         });
     }
+    let authorization_endpoint = checked_endpoint(json, "authorization_endpoint", true)?;
+    let token_endpoint = checked_endpoint(json, "token_endpoint", true)?;
+    let registration_endpoint = checked_endpoint(json, "registration_endpoint", false)?;
+    let revocation_endpoint = checked_endpoint(json, "revocation_endpoint", false)?;
     Ok(AsMetadata {
         issuer: issuer.to_string(),
-        authorization_endpoint: checked_endpoint(json, "authorization_endpoint", true)?.unwrap_or_default(),
-        token_endpoint: checked_endpoint(json, "token_endpoint", true)?.unwrap_or_default(),
-        registration_endpoint: checked_endpoint(json, "registration_endpoint", false)?,
-        revocation_endpoint: checked_endpoint(json, "revocation_endpoint", false)?,
+        authorization_endpoint: authorization_endpoint.unwrap_or_default(),
+        token_endpoint: token_endpoint.unwrap_or_default(),
+        registration_endpoint,
+        revocation_endpoint,
         scopes_supported: json.string_array_field("scopes_supported").unwrap_or_default(),
-        code_challenge_methods_supported: methods,
-        iss_parameter_supported: json.get("authorization_response_iss_parameter_supported")
-            == Some(&Json::Bool(true)),
-        client_id_metadata_document_supported: json.get("client_id_metadata_document_supported")
-            == Some(&Json::Bool(true)),
+        code_challenge_methods_supported: json.string_array_field("code_challenge_methods_supported"),
+        // `as_bool`, not `== Some(&Json::Bool(true))`: the deep `Json`
+        // equality would be linked for these two reads alone.
+        iss_parameter_supported: json
+            .get("authorization_response_iss_parameter_supported")
+            .and_then(Json::as_bool)
+            == Some(true),
+        client_id_metadata_document_supported: json
+            .get("client_id_metadata_document_supported")
+            .and_then(Json::as_bool)
+            == Some(true),
         token_endpoint_auth_methods_supported: json
             .string_array_field("token_endpoint_auth_methods_supported"),
         from_document: true,
@@ -397,6 +411,16 @@ impl Discovered {
     }
 }
 
+/// One discovery GET per URL, in order. A loop, not `map(..).collect()`,
+/// whose adapters core links once per caller.
+fn discovery_requests<'a>(urls: impl Iterator<Item = &'a String>) -> Vec<HttpRequest> {
+    let mut out = Vec::new();
+    for url in urls {
+        out.push(HttpRequest::discovery(url.clone()));
+    }
+    out
+}
+
 /// Step one of the state machine: waiting for the PRM answers.
 #[derive(Debug)]
 pub struct ExpectProtectedResource {
@@ -431,10 +455,7 @@ impl ExpectProtectedResource {
 
     /// All probes, in priority order; answer them in the same order.
     pub fn requests(&self) -> Vec<HttpRequest> {
-        self.probes
-            .iter()
-            .map(|p| HttpRequest::discovery(p.url.clone()))
-            .collect()
+        discovery_requests(self.probes.iter().map(|p| &p.url))
     }
 
     pub fn handle(self, outcomes: &[FetchOutcome]) -> Result<ExpectAuthorizationServer> {
@@ -477,10 +498,7 @@ impl ExpectAuthorizationServer {
     }
 
     pub fn requests(&self) -> Vec<HttpRequest> {
-        self.urls
-            .iter()
-            .map(|u| HttpRequest::discovery(u.clone()))
-            .collect()
+        discovery_requests(self.urls.iter())
     }
 
     pub fn handle(self, outcomes: &[FetchOutcome]) -> Result<Discovered> {

@@ -10,16 +10,16 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 /// Shared base64 core: the two variants differ only in alphabet and padding.
 fn base64(bytes: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+    // Three bytes at a time, by index (`chunks` links a slice splitter).
+    let byte = |i: usize| u32::from(bytes.get(i).copied().unwrap_or(0));
+    let mut at = 0;
+    while at < bytes.len() {
+        let len = (bytes.len() - at).min(3);
+        let n = (byte(at) << 16) | (byte(at + 1) << 8) | byte(at + 2);
+        at += 3;
         // A chunk of k bytes yields k + 1 significant sextets.
         for i in 0..4 {
-            if i <= chunk.len() {
+            if i <= len {
                 out.push(char::from(alphabet[((n >> (18 - 6 * i)) & 63) as usize]));
             } else if pad {
                 out.push('=');

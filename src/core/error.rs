@@ -124,11 +124,12 @@ impl Error {
     /// An OAuth error whose code a server chose; the code is kept only if it
     /// is a plain RFC 6749 error token, so it cannot smuggle text.
     pub fn oauth(code: &str, description: Option<String>, uri: Option<String>) -> Error {
-        let clean = !code.is_empty()
-            && code.len() <= 64
-            && code
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
+        // A plain loop: `bytes().all(..)` links an iterator fold for this
+        // one check.
+        let mut clean = !code.is_empty() && code.len() <= 64;
+        for &b in code.as_bytes() {
+            clean &= b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.';
+        }
         Error::OAuth {
             code: if clean {
                 code.to_string()

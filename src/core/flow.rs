@@ -87,8 +87,8 @@ fn plan_discovery(
     fresh: bool,
 ) -> Result<Next<Discovered, (ExpectProtectedResource, Vec<HttpRequest>)>> {
     let hint = challenge.and_then(|c| c.resource_metadata.as_deref());
-    if let Some(cached) = store::load_discovery(io, cfg.server_url())?.filter(|_| !fresh) {
-        if hint.is_none() || hint == cached.resource_metadata_url.as_deref() {
+    if let Some(cached) = store::load_discovery(io, cfg.server_url())? {
+        if !fresh && (hint.is_none() || hint == cached.resource_metadata_url.as_deref()) {
             return Ok(Next::Done(cached));
         }
     }
@@ -229,16 +229,12 @@ fn plan_authorize(
             }
         }
     }
-    let challenged = req
-        .challenge
-        .as_ref()
-        .map(|c| c.scope.clone())
-        .unwrap_or_default();
+    let challenged: &[String] = req.challenge.as_ref().map_or(&[], |c| &c.scope);
     let meta = &d.metadata;
     let wanted = match &req.scope {
         Some(s) => s.clone(),
         None => scope::initial_scope(
-            &challenged,
+            challenged,
             &cfg.app_scope,
             &d.prm_scopes_supported,
             &meta.scopes_supported,
@@ -247,7 +243,7 @@ fn plan_authorize(
     };
     let reg_scope = scope::union(&[
         &scope::registration_scope(
-            &challenged,
+            challenged,
             &cfg.app_scope,
             &d.prm_scopes_supported,
             &meta.scopes_supported,
@@ -401,9 +397,10 @@ fn finished(
         None => store::save_handoff(io, &record.server_url, &tokens)?,
     }
     io.status(Status::Authorized);
+    // Cloned: moving fields out of `record` drops the rest field by field, inline.
     Ok(Finished {
-        server_url: record.server_url,
-        return_to: record.return_to,
+        server_url: record.server_url.clone(),
+        return_to: record.return_to.clone(),
         scope: tokens.scope.clone(),
         tokens,
     })
@@ -464,7 +461,9 @@ fn plan_refresh(
     };
     let req = refresh_request(&d.metadata.token_endpoint, &auth, refresh_token, &tokens.resource)?;
     let plan = RefreshPlan {
-        issuer: d.metadata.issuer,
+        // Cloned, not moved out: a partial move drops the rest of `d` field
+        // by field, inline.
+        issuer: d.metadata.issuer.clone(),
         tokens,
         client_id: client.client_id,
     };
@@ -498,13 +497,12 @@ fn refreshed(io: &impl Io, cfg: &Config, plan: RefreshPlan, answers: &[FetchOutc
         }
         Err(e) => {
             // P-26: clear only what the error proves is dead.
-            match invalidated_by(&e) {
-                Invalidate::Nothing => {}
-                Invalidate::Tokens => store::remove_tokens(io, issuer, cfg.server_url())?,
-                Invalidate::ClientAndTokens => {
-                    store::remove_tokens(io, issuer, cfg.server_url())?;
-                    store::remove_client(io, issuer, &cfg.client.redirect_uri, &client_id)?;
-                }
+            let dead = invalidated_by(&e);
+            if dead != Invalidate::Nothing {
+                store::remove_tokens(io, issuer, cfg.server_url())?;
+            }
+            if dead == Invalidate::ClientAndTokens {
+                store::remove_client(io, issuer, &cfg.client.redirect_uri, &client_id)?;
             }
             Err(e)
         }
@@ -569,16 +567,16 @@ fn plan_step_up(
     if cfg.step_up.throw || cfg.step_up.max_retries == 0 {
         return Err(insufficient_scope(&challenge, d.as_ref()));
     }
-    let token_scope = tokens.map(|t| t.scope.clone()).unwrap_or_default();
-    let requested = tokens.map(|t| t.requested.clone()).unwrap_or_default();
-    let union = scope::step_up_scope(&requested, &token_scope, &challenge.scope);
+    let token_scope: &[String] = tokens.map_or(&[], |t| &t.scope);
+    let requested: &[String] = tokens.map_or(&[], |t| &t.requested);
+    let union = scope::step_up_scope(requested, token_scope, &challenge.scope);
     // The token already holds every challenged scope (or none was named): a
     // new authorization cannot give the server what it says is missing. The
     // union can still exceed the token when the AS granted less than was
     // requested (an unechoed `offline_access`), which would otherwise send
     // the user through the authorization server for nothing.
-    let challenge_held = tokens.is_some() && scope::contains_all(&token_scope, &challenge.scope);
-    if challenge_held || !scope::needs_new_authorization(&union, &token_scope) {
+    let challenge_held = tokens.is_some() && scope::contains_all(token_scope, &challenge.scope);
+    if challenge_held || !scope::needs_new_authorization(&union, token_scope) {
         return Err(insufficient_scope(&challenge, d.as_ref()));
     }
     let key = scope::canonical(&union);
@@ -700,16 +698,17 @@ pub async fn sign_out(io: &impl Io, cfg: &Config) -> Result<()> {
                 client_secret: c.client_secret.as_ref(),
                 method: c.auth_method,
             };
+            // `push`, not `extend(Result)`: the push is shared, an `extend`
+            // instance would be linked for this list alone.
             let mut reqs = Vec::new();
             if let Some(rt) = &tokens.refresh_token {
-                reqs.extend(revocation_request(endpoint, &auth, rt, "refresh_token"));
+                if let Ok(r) = revocation_request(endpoint, &auth, rt, "refresh_token") {
+                    reqs.push(r);
+                }
             }
-            reqs.extend(revocation_request(
-                endpoint,
-                &auth,
-                &tokens.access_token,
-                "access_token",
-            ));
+            if let Ok(r) = revocation_request(endpoint, &auth, &tokens.access_token, "access_token") {
+                reqs.push(r);
+            }
             io.fetch_all(reqs).await;
         }
     }

@@ -64,28 +64,24 @@ impl HttpRequest {
 
     /// A form POST to a token-style endpoint (P-23).
     pub fn form_post(url: &str, pairs: &[(&str, &str)]) -> HttpRequest {
-        HttpRequest {
-            method: Method::Post,
-            url: url.to_string(),
-            headers: vec![
-                ("Content-Type".into(), "application/x-www-form-urlencoded".into()),
-                ("Accept".into(), "application/json".into()),
-            ],
-            body: Some(form_urlencode(pairs)),
-            retry_without_headers: false,
-        }
+        HttpRequest::post(url, "application/x-www-form-urlencoded", form_urlencode(pairs))
     }
 
-    /// A JSON POST (dynamic client registration, P-11).
-    pub fn json_post(url: &str, body: &Json) -> HttpRequest {
+    /// A JSON POST (dynamic client registration, P-11); `body` is JSON text.
+    pub fn json_post(url: &str, body: String) -> HttpRequest {
+        HttpRequest::post(url, "application/json", body)
+    }
+
+    /// The two POSTs differ only in content type and body: one builder.
+    fn post(url: &str, content_type: &str, body: String) -> HttpRequest {
         HttpRequest {
             method: Method::Post,
             url: url.to_string(),
             headers: vec![
-                ("Content-Type".into(), "application/json".into()),
+                ("Content-Type".into(), content_type.into()),
                 ("Accept".into(), "application/json".into()),
             ],
-            body: Some(body.to_string()),
+            body: Some(body),
             retry_without_headers: false,
         }
     }
@@ -127,6 +123,14 @@ impl HttpResponse {
     /// The body as JSON, or `None` when it is not valid JSON.
     pub fn json(&self) -> Option<Json> {
         Json::parse(&self.body).ok()
+    }
+
+    /// The body as a JSON object, or `None` when it is anything else.
+    pub fn json_object(&self) -> Option<Json> {
+        match Json::parse(&self.body) {
+            Ok(j @ Json::Object(_)) => Some(j),
+            _ => None,
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 //! library only ever writes integers (timestamps, counts), and only reads
 //! integers that matter (`expires_in`). See `decimal_to_f64` and `write_json`.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 /// A parsed JSON value. Objects keep members in document order (duplicates
 /// included) so that lookups can apply the same last-wins rule as JS.
@@ -186,7 +186,7 @@ impl ObjectWriter {
     }
 
     pub fn num(&mut self, k: &str, v: Option<u64>) {
-        let _ = write!(self.key(k), "{}", Json::from(v));
+        let _ = write_json(self.key(k), &Json::from(v));
     }
 
     pub fn list(&mut self, k: &str, v: Option<&[String]>) {
@@ -291,8 +291,10 @@ fn write_str(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
             // U+2028/9 are line terminators to JS and many log viewers.
             '\u{0}'..='\u{1f}' | '\u{2028}' | '\u{2029}' => {
                 f.write_str("\\u")?;
-                for shift in [12, 8, 4, 0] {
-                    f.write_char(HEX[(c as usize >> shift) & 0xf] as char)?;
+                // Four hex digits, high nibble first (a range, not an
+                // array of shifts: an array iterator is linked per type).
+                for i in (0..4).rev() {
+                    f.write_char(HEX[(c as usize >> (4 * i)) & 0xf] as char)?;
                 }
             }
             _ => f.write_char(c)?,
@@ -301,7 +303,7 @@ fn write_str(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
     f.write_char('"')
 }
 
-fn write_json(f: &mut fmt::Formatter<'_>, v: &Json) -> fmt::Result {
+fn write_json(f: &mut impl fmt::Write, v: &Json) -> fmt::Result {
     match v {
         Json::Null => f.write_str("null"),
         Json::Bool(b) => f.write_str(if *b { "true" } else { "false" }),
@@ -345,11 +347,23 @@ fn write_json(f: &mut fmt::Formatter<'_>, v: &Json) -> fmt::Result {
 
 /// The decimal digits of `n`. By hand: `i64`'s Display links its own
 /// formatting routine, and JSON never pads.
-fn write_digits(f: &mut fmt::Formatter<'_>, n: u64) -> fmt::Result {
+fn write_digits(f: &mut impl fmt::Write, n: u64) -> fmt::Result {
     if n >= 10 {
         write_digits(f, n / 10)?;
     }
     f.write_char(char::from(b'0' + (n % 10) as u8))
+}
+
+impl Json {
+    /// The text `Display` gives, written straight into a String: the library
+    /// itself serializes only into Strings, so the wasm build carries one
+    /// (String) copy of the writer and no Formatter copy.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = write_json(&mut out, self);
+        out
+    }
 }
 
 impl fmt::Display for Json {
@@ -384,17 +398,20 @@ fn decimal_to_f64(text: &[u8]) -> f64 {
     for &b in bytes.by_ref() {
         match b {
             b'.' => fraction = true,
-            b'0'..=b'9' => match mantissa
-                .checked_mul(10)
-                .and_then(|m| m.checked_add(u64::from(b - b'0')))
-            {
-                Some(m) => {
-                    mantissa = m;
+            b'0'..=b'9' => {
+                // `mantissa * 10 + digit` fits in a u64 exactly when this
+                // holds; a comparison, since `checked_mul` on u64 links a
+                // 128-bit multiply into the wasm.
+                let digit = u64::from(b - b'0');
+                let limit = u64::MAX / 10;
+                if mantissa < limit || (mantissa == limit && digit <= u64::MAX % 10) {
+                    mantissa = mantissa * 10 + digit;
                     exp10 -= i32::from(fraction);
+                } else {
+                    // Past 19 digits: drop the digit, keeping the magnitude.
+                    exp10 += i32::from(!fraction);
                 }
-                // Past 19 digits: drop the digit, keeping the magnitude.
-                None => exp10 += i32::from(!fraction),
-            },
+            }
             _ => break, // 'e' or 'E'
         }
     }

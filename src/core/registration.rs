@@ -7,7 +7,7 @@ use crate::core::http::{FetchOutcome, HttpRequest};
 use crate::core::json::{Fields, Json, ObjectWriter};
 use crate::core::scope;
 use crate::core::secret::Secret;
-use crate::core::url::Url;
+use crate::core::url::{find_byte, Url};
 
 /// How the client authenticates at the token endpoint (P-23a).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +95,7 @@ pub fn valid_metadata_document_url(s: &str) -> bool {
             u.scheme == "https"
                 && !(u.path.is_empty() || u.path == "/")
                 && u.fragment.is_none()
-                && !s.contains('#')
+                && find_byte(s, b"#").is_none()
                 && !u.has_dot_segments()
         }
         Err(_) => false,
@@ -192,33 +192,28 @@ pub fn registration_request(cfg: &ClientConfig, endpoint: &str, scope: &[String]
     let redirect =
         Url::parse(&cfg.redirect_uri).map_err(|_| Error::config("redirectUri is not an absolute URL"))?;
     let application_type = if redirect.is_loopback() { "native" } else { "web" };
-    let mut members = vec![
-        ("redirect_uris", Json::from(vec![cfg.redirect_uri.clone()])),
-        (
-            "client_name",
-            cfg.client_name.as_deref().unwrap_or("MCP web client").into(),
-        ),
-        ("token_endpoint_auth_method", "none".into()),
-        (
-            "grant_types",
-            Json::from(vec![
-                "authorization_code".to_string(),
-                "refresh_token".to_string(),
-            ]),
-        ),
-        ("response_types", Json::from(vec!["code".to_string()])),
-        ("application_type", application_type.into()),
-    ];
+    // Written member by member (no value tree to build and serialize): the
+    // same text, in the same order, as the object it replaces.
+    let mut w = ObjectWriter::start();
+    w.list("redirect_uris", Some(std::slice::from_ref(&cfg.redirect_uri)));
+    w.str(
+        "client_name",
+        cfg.client_name.as_deref().unwrap_or("MCP web client"),
+    );
+    w.str("token_endpoint_auth_method", "none");
+    w.raw("grant_types", r#"["authorization_code","refresh_token"]"#);
+    w.raw("response_types", r#"["code"]"#);
+    w.str("application_type", application_type);
     if !scope.is_empty() {
-        members.push(("scope", scope::join(scope).into()));
+        w.str("scope", &scope::join(scope));
     }
     if let Some(u) = &cfg.client_uri {
-        members.push(("client_uri", u.as_str().into()));
+        w.str("client_uri", u);
     }
     if let Some(u) = &cfg.logo_uri {
-        members.push(("logo_uri", u.as_str().into()));
+        w.str("logo_uri", u);
     }
-    Ok(HttpRequest::json_post(endpoint, &Json::object(members)))
+    Ok(HttpRequest::json_post(endpoint, w.end()))
 }
 
 /// P-11: read the AS's answer; its values win over the ones we sent.
@@ -236,7 +231,8 @@ pub fn registration_response(
         }
         FetchOutcome::Response(r) => r,
     };
-    let json = resp.json();
+    // Only an object can carry `error` (str_field reads objects alone).
+    let json = resp.json_object();
     if !resp.is_success() {
         let error = json.as_ref().and_then(|j| j.str_field("error")).and_then(|e| {
             match Error::oauth(e, None, None) {
@@ -249,9 +245,7 @@ pub fn registration_response(
             error,
         });
     }
-    let json = json
-        .filter(Json::is_object)
-        .ok_or_else(|| Error::invalid("registration response is not a JSON object"))?;
+    let json = json.ok_or_else(|| Error::invalid("registration response is not a JSON object"))?;
     let client_id = json
         .str_field("client_id")
         .filter(|s| !s.is_empty())

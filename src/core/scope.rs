@@ -56,10 +56,16 @@ pub fn union(sets: &[&[String]]) -> Vec<String> {
 pub fn canonical(scopes: &[String]) -> String {
     // An insertion sort: these lists are short, and the standard library's
     // sort adds 3 KB to the wasm build.
+    // Each new scope is pushed, then swapped back past the larger ones (no
+    // `Vec::insert`, which links its own shifting and panic code).
     let mut sorted: Vec<String> = Vec::with_capacity(scopes.len());
     for scope in scopes {
-        let at = sorted.iter().position(|s| s > scope).unwrap_or(sorted.len());
-        sorted.insert(at, scope.clone());
+        sorted.push(scope.clone());
+        let mut i = sorted.len() - 1;
+        while i > 0 && sorted[i - 1] > sorted[i] {
+            sorted.swap(i - 1, i);
+            i -= 1;
+        }
     }
     join(&sorted)
 }
@@ -96,9 +102,17 @@ pub fn initial_scope(
     prm_scopes_supported: &[String],
     as_scopes_supported: &[String],
 ) -> Option<Vec<String>> {
-    let chosen = [challenge, app_scope, prm_scopes_supported]
-        .into_iter()
-        .find(|set| !set.is_empty())?;
+    // The first non-empty set, chosen in place: an array's `into_iter`
+    // would be linked for this one call.
+    let chosen = if !challenge.is_empty() {
+        challenge
+    } else if !app_scope.is_empty() {
+        app_scope
+    } else if !prm_scopes_supported.is_empty() {
+        prm_scopes_supported
+    } else {
+        return None;
+    };
     // Dedupe the chosen set too: the inputs come from servers and may repeat.
     Some(with_offline_access(union(&[chosen]), as_scopes_supported))
 }

@@ -59,7 +59,8 @@ pub fn load_pending(io: &impl Io, state: &str) -> Result<Option<PendingRecord>> 
 
 pub fn load_all_pending(io: &impl Io) -> Result<Vec<PendingRecord>> {
     let mut out = Vec::new();
-    for key in io.keys(Area::Session)? {
+    // By reference here and below: a consuming loop links `vec::IntoIter`.
+    for key in &io.keys(Area::Session)? {
         if let Some(state) = key.strip_prefix(PENDING_PREFIX) {
             if let Some(r) = load_pending(io, state)? {
                 out.push(r);
@@ -79,7 +80,7 @@ pub fn remove_pending(io: &impl Io, state: &str) -> Result<()> {
 
 /// P-16: expired records are swept whenever a new flow starts.
 pub fn sweep_expired_pending(io: &impl Io, now_ms: u64) -> Result<()> {
-    for r in load_all_pending(io)? {
+    for r in &load_all_pending(io)? {
         if r.is_expired(now_ms) {
             remove_pending(io, &r.state)?;
         }
@@ -95,10 +96,21 @@ pub fn save_discovery(io: &impl Io, server_url: &str, d: &Discovered) -> Result<
     io.store(Area::Tokens, &discovery_key(server_url), &d.to_json())
 }
 
-pub fn load_client(io: &impl Io, issuer: &str, redirect_uri: &str) -> Result<Option<ClientInfo>> {
-    Ok(load_json(io, Area::Tokens, &client_key(issuer, redirect_uri))?
+/// The client stored under `key`, when it belongs to `issuer` (and has
+/// `client_id`, when one is given).
+fn load_client_at(
+    io: &impl Io,
+    key: &str,
+    issuer: &str,
+    client_id: Option<&str>,
+) -> Result<Option<ClientInfo>> {
+    Ok(load_json(io, Area::Tokens, key)?
         .and_then(|j| ClientInfo::from_json(&j))
-        .filter(|c| c.issuer == issuer))
+        .filter(|c| c.issuer == issuer && client_id.is_none_or(|id| c.client_id == id)))
+}
+
+pub fn load_client(io: &impl Io, issuer: &str, redirect_uri: &str) -> Result<Option<ClientInfo>> {
+    load_client_at(io, &client_key(issuer, redirect_uri), issuer, None)
 }
 
 pub fn save_client(io: &impl Io, c: &ClientInfo) -> Result<()> {
@@ -109,9 +121,7 @@ pub fn save_client(io: &impl Io, c: &ClientInfo) -> Result<()> {
 
 /// The registered client with this id at this issuer, current or not.
 pub fn load_client_by_id(io: &impl Io, issuer: &str, client_id: &str) -> Result<Option<ClientInfo>> {
-    Ok(load_json(io, Area::Tokens, &client_id_key(issuer, client_id))?
-        .and_then(|j| ClientInfo::from_json(&j))
-        .filter(|c| c.issuer == issuer && c.client_id == client_id))
+    load_client_at(io, &client_id_key(issuer, client_id), issuer, Some(client_id))
 }
 
 pub fn remove_client(io: &impl Io, issuer: &str, redirect_uri: &str, client_id: &str) -> Result<()> {
@@ -125,8 +135,9 @@ pub fn remove_client(io: &impl Io, issuer: &str, redirect_uri: &str, client_id: 
 /// Tokens for this server at this issuer; a pending hand-off from a
 /// configuration-free callback page is moved in first.
 pub fn load_tokens(io: &impl Io, issuer: &str, server_url: &str) -> Result<Option<TokenSet>> {
-    if let Some(j) = load_json(io, Area::Session, &handoff_key(server_url))? {
-        io.remove(Area::Session, &handoff_key(server_url))?;
+    let handoff = handoff_key(server_url);
+    if let Some(j) = load_json(io, Area::Session, &handoff)? {
+        io.remove(Area::Session, &handoff)?;
         if let Some(t) = TokenSet::from_json(&j) {
             save_tokens_in(io, Area::Tokens, server_url, &t)?;
         }
@@ -166,7 +177,7 @@ pub fn record_step_up_attempt(io: &impl Io, server_url: &str, scope_key: &str, c
     io.store(
         Area::Session,
         &step_up_key(server_url),
-        &Json::Object(members).to_string(),
+        &Json::Object(members).to_text(),
     )
 }
 

@@ -206,7 +206,7 @@ pub fn token_response(outcome: &FetchOutcome, ctx: &TokenContext<'_>) -> Result<
         }
         FetchOutcome::Response(r) => r,
     };
-    let json = resp.json().filter(Json::is_object);
+    let json = resp.json_object();
     // P-23: an `error` member is an error even in a 200.
     if let Some(code) = json.as_ref().and_then(|j| j.str_field("error")) {
         let j = json.as_ref();

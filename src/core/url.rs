@@ -60,8 +60,41 @@ impl Url {
     /// True when a path segment is `.` or `..` (also percent-encoded), which
     /// a browser would resolve away and so change what an identifier means.
     pub fn has_dot_segments(&self) -> bool {
-        self.path.split('/').any(is_dot_segment)
+        // Segment by segment, by byte: `split('/')` links core's char searcher.
+        let mut rest = self.path.as_str();
+        while let Some((seg, tail)) = split_at_byte(rest, b"/") {
+            if is_dot_segment(seg) {
+                return true;
+            }
+            rest = tail;
+        }
+        is_dot_segment(rest)
     }
+}
+
+/// Where the first byte of `set` (ASCII bytes) occurs in `s`. URLs are split
+/// on ASCII delimiters only, so a byte scan does what `find` with a char or
+/// char array does, without linking core's char searchers and memchr.
+// Not `set.contains(&b)`: `<[u8]>::contains` is memchr too. An index loop,
+// not `bytes().position(..)`, whose iterator fold is linked of its own.
+#[allow(clippy::manual_contains)]
+pub(crate) fn find_byte(s: &str, set: &[u8]) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if set.iter().any(|&d| d == bytes[i]) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `split_once` on the first byte of `set`, the delimiter dropped.
+pub(crate) fn split_at_byte<'a>(s: &'a str, set: &[u8]) -> Option<(&'a str, &'a str)> {
+    let i = find_byte(s, set)?;
+    // Both halves start or end next to an ASCII byte: on char boundaries.
+    Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 /// `.` or `..`, each dot possibly written `%2e` or `%2E`. Scans tokens rather
@@ -104,10 +137,10 @@ fn split(s: &str) -> Result<(Url, usize), UrlError> {
     if s.chars().any(is_space_or_control) {
         return Err(UrlError("whitespace or control character"));
     }
-    if s.contains('\\') {
+    if find_byte(s, b"\\").is_some() {
         return Err(UrlError("backslash"));
     }
-    let (scheme, rest) = s.split_once(':').ok_or(UrlError("missing scheme"))?;
+    let (scheme, rest) = split_at_byte(s, b":").ok_or(UrlError("missing scheme"))?;
     let mut chars = scheme.chars();
     let scheme_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'));
@@ -117,15 +150,15 @@ fn split(s: &str) -> Result<(Url, usize), UrlError> {
     let rest = rest
         .strip_prefix("//")
         .ok_or(UrlError("missing '//' after scheme"))?;
-    let auth_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let auth_len = find_byte(rest, b"/?#").unwrap_or(rest.len());
     let auth_end = s.len() - rest.len() + auth_len;
     let (authority, tail) = rest.split_at_checked(auth_len).unwrap_or((rest, ""));
-    if authority.contains('@') {
+    if find_byte(authority, b"@").is_some() {
         return Err(UrlError("userinfo not allowed"));
     }
 
     let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
-        let (ip, after) = inner.split_once(']').ok_or(UrlError("invalid IPv6 host"))?;
+        let (ip, after) = split_at_byte(inner, b"]").ok_or(UrlError("invalid IPv6 host"))?;
         if ip.is_empty() || !ip.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') {
             return Err(UrlError("invalid IPv6 host"));
         }
@@ -135,7 +168,7 @@ fn split(s: &str) -> Result<(Url, usize), UrlError> {
         };
         (authority.get(..ip.len() + 2).unwrap_or_default(), port)
     } else {
-        match authority.split_once(':') {
+        match split_at_byte(authority, b":") {
             Some((h, p)) => (h, Some(p)),
             None => (authority, None),
         }
@@ -153,18 +186,28 @@ fn split(s: &str) -> Result<(Url, usize), UrlError> {
     let port = match port {
         None => None,
         Some("") => return Err(UrlError("empty port")),
-        // Digits only: u16's parser would also take a leading '+'.
-        Some(p) if p.bytes().all(|b| b.is_ascii_digit()) => {
-            Some(p.parse::<u16>().map_err(|_| UrlError("invalid port"))?)
+        // Digit by digit: u16's parser would also take a leading '+', and
+        // brings a general parser along.
+        Some(p) => {
+            let mut n: u32 = 0;
+            for b in p.bytes() {
+                if !b.is_ascii_digit() {
+                    return Err(UrlError("invalid port"));
+                }
+                n = n * 10 + u32::from(b - b'0');
+                if n > u32::from(u16::MAX) {
+                    return Err(UrlError("invalid port"));
+                }
+            }
+            Some(n as u16)
         }
-        Some(_) => return Err(UrlError("invalid port")),
     };
 
-    let (before_frag, fragment) = match tail.split_once('#') {
+    let (before_frag, fragment) = match split_at_byte(tail, b"#") {
         Some((b, f)) => (b, Some(f.to_owned())),
         None => (tail, None),
     };
-    let (path, query) = match before_frag.split_once('?') {
+    let (path, query) = match split_at_byte(before_frag, b"?") {
         Some((p, q)) => (p, Some(q.to_owned())),
         None => (before_frag, None),
     };
@@ -181,7 +224,10 @@ fn split(s: &str) -> Result<(Url, usize), UrlError> {
 
 /// Everything before the first `#`.
 pub fn strip_fragment(s: &str) -> &str {
-    s.split('#').next().unwrap_or(s)
+    match find_byte(s, b"#") {
+        Some(i) => s.get(..i).unwrap_or(s),
+        None => s,
+    }
 }
 
 /// Appends form-encoded pairs to `base`'s query (creating it if needed). Any
@@ -191,7 +237,7 @@ pub fn append_query(base: &str, pairs: &[(&str, &str)]) -> String {
     if pairs.is_empty() {
         return base.to_owned();
     }
-    let sep = match base.find('?') {
+    let sep = match find_byte(base, b"?") {
         None => "?",
         // By byte: `ends_with` with a char set links a searcher of its own.
         Some(_) if matches!(base.as_bytes().last(), Some(b'?' | b'&')) => "",
