@@ -208,3 +208,18 @@ export function __mcpPairs(p) {
     return null;
   }
 }
+
+// The 'memory' token storage (and the stand-in where a global storage is
+// absent): a Storage-like object over a Map, for `__mcpStore`.
+export function __mcpMemory() {
+  const m = new Map();
+  return {
+    getItem: (k) => m.get(k) ?? null,
+    setItem: (k, v) => void m.set(k, v),
+    removeItem: (k) => void m.delete(k),
+    key: (i) => [...m.keys()][i],
+    get length() {
+      return m.size;
+    },
+  };
+}

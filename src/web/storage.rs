@@ -5,9 +5,6 @@
 //! blocked cookies) and `QuotaExceededError` when full: both become a typed
 //! `Error::Storage` instead of an exception escaping into the app.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
@@ -20,14 +17,15 @@ extern "C" {
     /// storage error's text when it throws.
     #[wasm_bindgen(js_name = __mcpStore)]
     fn js_store(o: &JsValue, op: &str, key: &str, value: Option<&str>) -> JsValue;
+    /// A new Storage-like object over a `Map`.
+    #[wasm_bindgen(js_name = __mcpMemory)]
+    fn js_memory() -> JsValue;
 }
 
 #[derive(Clone)]
 pub enum Store {
-    /// A Storage-like JS object.
+    /// A Storage-like JS object (a memory store is one too, from `__mcpMemory`).
     Js(JsValue),
-    /// Key-value pairs; a handful at most, so a Vec beats a map in code size.
-    Memory(Rc<RefCell<Vec<(String, String)>>>),
     /// Reading the global storage itself threw (e.g. `SecurityError`).
     Unavailable(String),
 }
@@ -50,7 +48,7 @@ fn call(o: &JsValue, op: &str, key: &str, value: Option<&str>) -> Result<JsValue
 
 impl Store {
     pub fn memory() -> Store {
-        Store::Memory(Rc::default())
+        Store::Js(js_memory())
     }
 
     /// `globalThis[name]`; absent → memory (Node, workers), throwing → unavailable.
@@ -80,7 +78,6 @@ impl Store {
 
     pub fn get(&self, key: &str) -> Result<Option<String>> {
         match self {
-            Store::Memory(m) => Ok(m.borrow().iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())),
             Store::Unavailable(n) => Err(Store::unavailable(n)),
             Store::Js(o) => Ok(call(o, "getItem", key, None)?.as_string()),
         }
@@ -88,14 +85,6 @@ impl Store {
 
     pub fn set(&self, key: &str, value: &str) -> Result<()> {
         match self {
-            Store::Memory(m) => {
-                let mut m = m.borrow_mut();
-                match m.iter_mut().find(|(k, _)| k == key) {
-                    Some((_, v)) => *v = value.into(),
-                    None => m.push((key.into(), value.into())),
-                }
-                Ok(())
-            }
             Store::Unavailable(n) => Err(Store::unavailable(n)),
             Store::Js(o) => call(o, "setItem", key, Some(value)).map(drop),
         }
@@ -103,10 +92,6 @@ impl Store {
 
     pub fn remove(&self, key: &str) -> Result<()> {
         match self {
-            Store::Memory(m) => {
-                m.borrow_mut().retain(|(k, _)| k != key);
-                Ok(())
-            }
             Store::Unavailable(n) => Err(Store::unavailable(n)),
             Store::Js(o) => call(o, "removeItem", key, None).map(drop),
         }
@@ -115,7 +100,6 @@ impl Store {
     /// All keys; a custom store without `key()`/`length` lists none.
     pub fn keys(&self) -> Result<Vec<String>> {
         match self {
-            Store::Memory(m) => Ok(m.borrow().iter().map(|(k, _)| k.clone()).collect()),
             Store::Unavailable(n) => Err(Store::unavailable(n)),
             Store::Js(o) => {
                 let keys: Array = call(o, "keys", "", None)?.into();
