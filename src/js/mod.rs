@@ -114,7 +114,7 @@ impl McpAuth {
     /// (`invalid_config`) or `InsecureEndpointError` on bad options.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<McpAuth, JsValue> {
-        let p = options::parse(&options).map_err(|e| js_err(None, e))?;
+        let p = options::parse(&options)?;
         Ok(McpAuth {
             inner: Rc::new(Inner {
                 config: p.config,

@@ -5,7 +5,7 @@ use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::discovery::{DiscoveryOptions, ServerUrl};
-use crate::core::error::{Error, Result};
+use crate::core::error::Error;
 use crate::core::flow::{Config, StepUpPolicy};
 use crate::core::registration::{check_redirect_uri, ClientConfig};
 use crate::core::scope;
@@ -19,8 +19,16 @@ fn get(o: &JsValue, key: &str) -> JsValue {
     Reflect::get(o, &key.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
-fn bad(key: &str, what: &str) -> Error {
-    Error::config(format!("{key} {what}"))
+/// Errors cross as the JS error already: a 4-byte value, where the core's
+/// `Error` would be copied through every early return.
+type Result<T> = std::result::Result<T, JsValue>;
+
+fn js(e: Error) -> JsValue {
+    super::js_err(None, e)
+}
+
+fn bad(key: &str, what: &str) -> JsValue {
+    js(Error::config(format!("{key} {what}")))
 }
 
 fn string(o: &JsValue, key: &str) -> Result<Option<String>> {
@@ -57,6 +65,20 @@ fn number(o: &JsValue, key: &str, default: f64) -> Result<f64> {
         .ok_or_else(|| bad(key, "must be a non-negative number"))
 }
 
+fn token_store(v: &JsValue) -> Result<(Store, String)> {
+    match v.as_string().as_deref() {
+        None if v.is_null_or_undefined() => Ok((Store::global("sessionStorage"), "session".into())),
+        Some("session") => Ok((Store::global("sessionStorage"), "session".into())),
+        Some("local") => Ok((Store::global("localStorage"), "local".into())),
+        Some("memory") => Ok((Store::memory(), "memory".into())),
+        Some(other) => Err(js(Error::config(format!(
+            "tokenStorage must be 'session', 'local', 'memory' or a Storage-like object, not {}",
+            crate::core::json::quote(other)
+        )))),
+        None => Ok((Store::custom(v.clone()).map_err(js)?, "custom".into())),
+    }
+}
+
 /// Everything one `McpAuth` holds.
 pub struct Parsed {
     pub config: Config,
@@ -64,34 +86,20 @@ pub struct Parsed {
     pub on_redirect: Option<Function>,
 }
 
-fn token_store(v: &JsValue) -> Result<(Store, String)> {
-    match v.as_string().as_deref() {
-        None if v.is_null_or_undefined() => Ok((Store::global("sessionStorage"), "session".into())),
-        Some("session") => Ok((Store::global("sessionStorage"), "session".into())),
-        Some("local") => Ok((Store::global("localStorage"), "local".into())),
-        Some("memory") => Ok((Store::memory(), "memory".into())),
-        Some(other) => Err(Error::config(format!(
-            "tokenStorage must be 'session', 'local', 'memory' or a Storage-like object, not {}",
-            crate::core::json::quote(other)
-        ))),
-        None => Ok((Store::custom(v.clone())?, "custom".into())),
-    }
-}
-
 pub fn parse(o: &JsValue) -> Result<Parsed> {
     if !o.is_object() {
-        return Err(Error::config("options must be an object"));
+        return Err(js(Error::config("options must be an object")));
     }
-    let server = ServerUrl::parse(&required(o, "serverUrl")?)?;
+    let server = ServerUrl::parse(&required(o, "serverUrl")?).map_err(js)?;
     let redirect_uri = required(o, "redirectUri")?;
-    check_redirect_uri(&redirect_uri)?;
+    check_redirect_uri(&redirect_uri).map_err(js)?;
     let throw = match string(o, "onInsufficientScope")?.as_deref() {
         None | Some("reauthorize") => false,
         Some("throw") => true,
         Some(_) => {
-            return Err(Error::config(
+            return Err(js(Error::config(
                 "onInsufficientScope must be 'reauthorize' or 'throw'",
-            ))
+            )))
         }
     };
     let (tokens, token_storage) = token_store(&get(o, "tokenStorage"))?;
@@ -111,7 +119,7 @@ pub fn parse(o: &JsValue) -> Result<Parsed> {
         *v = string(o, k)?;
     }
     let max_retries = number(o, "maxStepUpRetries", 1.0)? as u32;
-    let fetcher = Fetcher::new(function(o, "fetch")?, timeout_ms)?;
+    let fetcher = Fetcher::new(function(o, "fetch")?, timeout_ms).map_err(js)?;
     let on_status = function(o, "onStatus")?;
     let on_redirect = function(o, "onRedirect")?;
     let [client_name, client_uri, logo_uri, client_id, client_secret, client_metadata_url, app_scope] =
