@@ -22,40 +22,26 @@ extern "C" {
     fn js_memory() -> JsValue;
 }
 
+/// A Storage-like JS object (a memory store is one too, from
+/// `__mcpMemory`), or, when reading the global storage itself threw (e.g.
+/// `SecurityError`), that error's name as a JS string.
 #[derive(Clone)]
-pub enum Store {
-    /// A Storage-like JS object (a memory store is one too, from `__mcpMemory`).
-    Js(JsValue),
-    /// Reading the global storage itself threw (e.g. `SecurityError`).
-    Unavailable(String),
-}
+pub struct Store(JsValue);
 
 fn no_method(name: &str) -> Error {
     Error::config(format!("tokenStorage has no {name} method"))
 }
 
-/// `o[op](key, value)` through `__mcpStore`.
-fn call(o: &JsValue, op: &str, key: &str, value: Option<&str>) -> Result<JsValue> {
-    let r = js_store(o, op, key, value);
-    if r.is_undefined() {
-        return Err(no_method(op));
-    }
-    match r.as_string() {
-        Some(what) => Err(Error::Storage { what }),
-        None => Ok(r.unchecked_into::<Array>().get(0)),
-    }
-}
-
 impl Store {
     pub fn memory() -> Store {
-        Store::Js(js_memory())
+        Store(js_memory())
     }
 
     /// `globalThis[name]`; absent → memory (Node, workers), throwing → unavailable.
     pub fn global(name: &str) -> Store {
         match crate::web::global(name) {
-            Err(error_name) => Store::Unavailable(error_name),
-            Ok(v) if v.is_object() => Store::Js(v),
+            Err(error_name) => Store(error_name.into()),
+            Ok(v) if v.is_object() => Store(v),
             Ok(_) => Store::memory(),
         }
     }
@@ -67,44 +53,41 @@ impl Store {
                 return Err(no_method(m));
             }
         }
-        Ok(Store::Js(obj))
+        Ok(Store(obj))
     }
 
-    fn unavailable(name: &str) -> Error {
-        Error::Storage {
-            what: format!("storage is unavailable ({name})"),
+    /// `o[op](key, value)` through `__mcpStore`.
+    fn call(&self, op: &str, key: &str, value: Option<&str>) -> Result<JsValue> {
+        if let Some(name) = self.0.as_string() {
+            return Err(Error::Storage {
+                what: format!("storage is unavailable ({name})"),
+            });
+        }
+        let r = js_store(&self.0, op, key, value);
+        if r.is_undefined() {
+            return Err(no_method(op));
+        }
+        match r.as_string() {
+            Some(what) => Err(Error::Storage { what }),
+            None => Ok(r.unchecked_into::<Array>().get(0)),
         }
     }
 
     pub fn get(&self, key: &str) -> Result<Option<String>> {
-        match self {
-            Store::Unavailable(n) => Err(Store::unavailable(n)),
-            Store::Js(o) => Ok(call(o, "getItem", key, None)?.as_string()),
-        }
+        Ok(self.call("getItem", key, None)?.as_string())
     }
 
     pub fn set(&self, key: &str, value: &str) -> Result<()> {
-        match self {
-            Store::Unavailable(n) => Err(Store::unavailable(n)),
-            Store::Js(o) => call(o, "setItem", key, Some(value)).map(drop),
-        }
+        self.call("setItem", key, Some(value)).map(drop)
     }
 
     pub fn remove(&self, key: &str) -> Result<()> {
-        match self {
-            Store::Unavailable(n) => Err(Store::unavailable(n)),
-            Store::Js(o) => call(o, "removeItem", key, None).map(drop),
-        }
+        self.call("removeItem", key, None).map(drop)
     }
 
     /// All keys; a custom store without `key()`/`length` lists none.
     pub fn keys(&self) -> Result<Vec<String>> {
-        match self {
-            Store::Unavailable(n) => Err(Store::unavailable(n)),
-            Store::Js(o) => {
-                let keys: Array = call(o, "keys", "", None)?.into();
-                Ok((0..).map_while(|i| keys.get(i).as_string()).collect())
-            }
-        }
+        let keys: Array = self.call("keys", "", None)?.into();
+        Ok((0..).map_while(|i| keys.get(i).as_string()).collect())
     }
 }
