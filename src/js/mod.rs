@@ -125,9 +125,10 @@ impl McpAuth {
     }
 
     /// The MCP server URL this client authorizes for.
-    #[wasm_bindgen(getter, js_name = serverUrl)]
-    pub fn server_url(&self) -> String {
-        self.inner.config.server_url().to_string()
+    /// (A JS string made here: no copy to hand out and free in the glue.)
+    #[wasm_bindgen(getter, js_name = serverUrl, unchecked_return_type = "string")]
+    pub fn server_url(&self) -> JsValue {
+        self.inner.config.server_url().into()
     }
 
     /// Like `fetch`, with `Authorization: Bearer` attached for the server's
