@@ -83,8 +83,9 @@ async fn redirect(io: &WebIo, on_redirect: Option<&Function>, url: &str) -> Resu
 
 /// P-18: `URLSearchParams` (or any iterable of pairs) or a code string.
 /// The pairs arrive from `js/host.js` as one flat array of strings.
-fn callback_input(params: &JsValue, iss: Option<String>) -> Result<CallbackInput, Error> {
+fn callback_input(params: &JsValue, iss: JsValue) -> Result<CallbackInput, Error> {
     if let Some(code) = params.as_string() {
+        let iss = iss.as_string();
         return Ok(CallbackInput::Code { code, iss });
     }
     let flat = pairs(params);
@@ -191,7 +192,7 @@ impl McpAuth {
     pub fn finish_auth(
         &self,
         #[wasm_bindgen(unchecked_param_type = "URLSearchParams | string")] params: JsValue,
-        iss: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] iss: JsValue,
     ) -> Promise {
         spawn(finish(Some(self.inner.clone()), params, iss))
     }
@@ -276,7 +277,7 @@ async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) ->
 #[wasm_bindgen(js_name = finishAuth, unchecked_return_type = "Promise<{ serverUrl: string; returnTo: string; scope: string }>")]
 pub fn finish_auth(
     #[wasm_bindgen(unchecked_param_type = "URLSearchParams | string")] params: JsValue,
-    iss: Option<String>,
+    #[wasm_bindgen(unchecked_optional_param_type = "string | null")] iss: JsValue,
 ) -> Promise {
     spawn(finish(None, params, iss))
 }
@@ -284,7 +285,7 @@ pub fn finish_auth(
 /// Both `finishAuth`s, one task type: an instance's (its server only, its
 /// token storage), or the module-level one's (any pending flow, the storage
 /// its record names).
-async fn finish(inner: Option<Rc<Inner>>, params: JsValue, iss: Option<String>) -> Result<JsValue, JsValue> {
+async fn finish(inner: Option<Rc<Inner>>, params: JsValue, iss: JsValue) -> Result<JsValue, JsValue> {
     let page_io;
     let (io, server, target) = match &inner {
         Some(inner) => (&inner.io, Some(inner.config.server_url()), TokenTarget::Instance),
