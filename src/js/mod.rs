@@ -37,7 +37,7 @@ extern "C" {
     fn new_request(input: &JsValue, init: &JsValue) -> Result<JsValue, JsValue>;
     /// Resolves to undefined once redirected, to 0 when there is no `location`.
     #[wasm_bindgen(js_name = __mcpRedirect)]
-    fn js_redirect(on_redirect: Option<&Function>, url: &str) -> JsValue;
+    fn js_redirect(on_redirect: Option<&Function>, url: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = __mcpPairs)]
     fn pairs(params: &JsValue) -> JsValue;
 }
@@ -72,7 +72,7 @@ fn current_href() -> String {
 /// or rejects with reaches the caller unchanged: an app that finishes the
 /// flow inside it (popups, Node) sees its real error.
 async fn redirect(io: &WebIo, on_redirect: Option<&Function>, url: &str) -> Result<(), JsValue> {
-    if wait(js_redirect(on_redirect, url)).await?.is_undefined() {
+    if wait(js_redirect(on_redirect, &url.into())).await?.is_undefined() {
         return Ok(());
     }
     Err(js_err(

@@ -12,7 +12,7 @@ use crate::web::task::wait;
 extern "C" {
     /// Resolves, once the lock is held, to the function that releases it.
     #[wasm_bindgen(js_name = __mcpLock)]
-    fn request(name: &str) -> JsValue;
+    fn request(name: &JsValue) -> JsValue;
 }
 
 /// Held while the lock is; dropping it releases.
@@ -27,7 +27,7 @@ impl Drop for WebLock {
 }
 
 pub async fn acquire(name: &str) -> Result<WebLock> {
-    let release = wait(request(name)).await.map_err(|_| Error::Storage {
+    let release = wait(request(&name.into())).await.map_err(|_| Error::Storage {
         what: "navigator.locks.request failed".into(),
     })?;
     Ok(WebLock {

@@ -36,16 +36,16 @@ extern "C" {
     fn random_values(n: u32) -> JsValue;
     /// `[globalThis[name]]`, or the error's name when reading it throws.
     #[wasm_bindgen(js_name = __mcpGlobal)]
-    fn global_lookup(name: &str) -> JsValue;
+    fn global_lookup(name: &JsValue) -> JsValue;
     /// An async function: failures arrive as a rejection.
     #[wasm_bindgen(js_name = __mcpSha256)]
-    fn sha256_promise(text: &str) -> JsValue;
+    fn sha256_promise(text: &JsValue) -> JsValue;
 }
 
 /// `globalThis[name]`, or the error's name when reading it throws (storage
 /// in some private modes).
 pub fn global(name: &str) -> std::result::Result<JsValue, String> {
-    let r = global_lookup(name);
+    let r = global_lookup(&name.into());
     match r.as_string() {
         Some(error_name) => Err(error_name),
         None => Ok(wasm_bindgen::JsCast::unchecked_into::<js_sys::Array>(r).get(0)),
@@ -144,7 +144,9 @@ impl Io for WebIo {
     async fn sha256(&self, data: &str) -> Result<[u8; 32]> {
         let unavailable =
             |_| Error::config("crypto.subtle.digest is not available (pages need https or localhost)");
-        let v = task::wait(sha256_promise(data)).await.map_err(unavailable)?;
+        let v = task::wait(sha256_promise(&data.into()))
+            .await
+            .map_err(unavailable)?;
         digest_bytes(v)
     }
 
