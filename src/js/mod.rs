@@ -296,7 +296,7 @@ async fn finish(inner: Option<Rc<Inner>>, params: JsValue, iss: JsValue) -> Resu
                 local: Store::global("localStorage"),
                 tokens: Store::memory(),
                 on_status: None,
-                server_url: String::new(),
+                server_url: JsValue::UNDEFINED,
             };
             (&page_io, None, TokenTarget::FromRecord)
         }

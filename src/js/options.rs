@@ -148,7 +148,7 @@ pub fn parse(o: &JsValue) -> Result<Parsed> {
         local: Store::global("localStorage"),
         tokens,
         on_status,
-        server_url: server.as_written,
+        server_url: server.as_written.into(),
     };
     Ok(Parsed {
         config,

@@ -30,7 +30,7 @@ static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/js/host.js")]
 extern "C" {
     #[wasm_bindgen(js_name = __mcpEmit)]
-    fn emit_status(f: &Function, kind: &str, server_url: &str, error: &JsValue);
+    fn emit_status(f: &Function, kind: &JsValue, server_url: &JsValue, error: &JsValue);
     /// `n` random bytes; undefined without `crypto.getRandomValues`, null when it throws.
     #[wasm_bindgen(js_name = __mcpRandom)]
     fn random_values(n: u32) -> JsValue;
@@ -60,7 +60,8 @@ pub struct WebIo {
     pub local: Store,
     pub tokens: Store,
     pub on_status: Option<Function>,
-    pub server_url: String,
+    /// For `onStatus` events, as the JS string they carry.
+    pub server_url: JsValue,
 }
 
 impl WebIo {
@@ -76,7 +77,7 @@ impl WebIo {
     /// undefined); a throwing handler is ignored.
     pub fn emit(&self, kind: &str, error: &JsValue) {
         if let Some(f) = &self.on_status {
-            emit_status(f, kind, &self.server_url, error);
+            emit_status(f, &kind.into(), &self.server_url, error);
         }
     }
 }
