@@ -20,7 +20,7 @@ use crate::web::task::{wait, Wait};
 #[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
     #[wasm_bindgen(js_name = __mcpFetchAll)]
-    fn fetch_all(f: &Function, this: &JsValue, timeout_ms: u32, requests: &str) -> JsValue;
+    fn fetch_all(f: &Function, this: &JsValue, timeout_ms: f64, requests: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = __mcpSendResource)]
     fn send_resource(f: &Function, this: &JsValue, slot: &JsValue, token: Option<&str>) -> JsValue;
 }
@@ -97,8 +97,8 @@ impl Fetcher {
         let p = fetch_all(
             &self.fetch_fn,
             &self.this,
-            self.timeout_ms,
-            &requests_json(&requests),
+            self.timeout_ms.into(),
+            &requests_json(&requests).into(),
         );
         // Never rejects: each request reports its own outcome.
         let answers: Array = wait(p).await.unwrap_or_default().into();

@@ -33,7 +33,7 @@ extern "C" {
     fn emit_status(f: &Function, kind: &JsValue, server_url: &JsValue, error: &JsValue);
     /// `n` random bytes; undefined without `crypto.getRandomValues`, null when it throws.
     #[wasm_bindgen(js_name = __mcpRandom)]
-    fn random_values(n: u32) -> JsValue;
+    fn random_values(n: f64) -> JsValue;
     /// `[globalThis[name]]`, or the error's name when reading it throws.
     #[wasm_bindgen(js_name = __mcpGlobal)]
     fn global_lookup(name: &JsValue) -> JsValue;
@@ -84,7 +84,7 @@ impl WebIo {
 
 /// `globalThis.crypto.getRandomValues` (pages, workers, Node ≥ 20).
 pub fn random_bytes(buf: &mut [u8]) -> Result<()> {
-    let v = random_values(buf.len() as u32);
+    let v = random_values(buf.len() as f64);
     if v.is_undefined() {
         return Err(Error::config("crypto.getRandomValues is not available"));
     }
