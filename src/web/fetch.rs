@@ -22,7 +22,7 @@ extern "C" {
     #[wasm_bindgen(js_name = __mcpFetchAll)]
     fn fetch_all(f: &Function, this: &JsValue, timeout_ms: f64, requests: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = __mcpSendResource)]
-    fn send_resource(f: &Function, this: &JsValue, slot: &JsValue, token: Option<&str>) -> JsValue;
+    fn send_resource(f: &Function, this: &JsValue, slot: &JsValue, token: &JsValue) -> JsValue;
 }
 
 #[derive(Clone)]
@@ -88,7 +88,8 @@ impl Fetcher {
     /// or the raw rejection, stays in the slot; resolves to
     /// `[status, WWW-Authenticate]`.
     pub fn resource(&self, slot: &JsValue, token: Option<&str>) -> Wait {
-        wait(send_resource(&self.fetch_fn, &self.this, slot, token))
+        let token = token.map_or(JsValue::UNDEFINED, JsValue::from);
+        wait(send_resource(&self.fetch_fn, &self.this, slot, &token))
     }
 
     /// Sends all requests at once; answers in request order.

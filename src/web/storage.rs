@@ -16,7 +16,7 @@ extern "C" {
     /// method `key` exists); undefined when there is no such method; the
     /// storage error's text when it throws.
     #[wasm_bindgen(js_name = __mcpStore)]
-    fn js_store(o: &JsValue, op: &str, key: &str, value: Option<&str>) -> JsValue;
+    fn js_store(o: &JsValue, op: &JsValue, key: &JsValue, value: &JsValue) -> JsValue;
     /// A new Storage-like object over a `Map`.
     #[wasm_bindgen(js_name = __mcpMemory)]
     fn js_memory() -> JsValue;
@@ -49,7 +49,7 @@ impl Store {
     /// An app-supplied object; checked for the three methods up front.
     pub fn custom(obj: JsValue) -> Result<Store> {
         for m in ["getItem", "setItem", "removeItem"] {
-            if js_store(&obj, "has", m, None).is_undefined() {
+            if js_store(&obj, &"has".into(), &m.into(), &JsValue::UNDEFINED).is_undefined() {
                 return Err(no_method(m));
             }
         }
@@ -63,7 +63,8 @@ impl Store {
                 what: format!("storage is unavailable ({name})"),
             });
         }
-        let r = js_store(&self.0, op, key, value);
+        let value = value.map_or(JsValue::UNDEFINED, JsValue::from);
+        let r = js_store(&self.0, &op.into(), &key.into(), &value);
         if r.is_undefined() {
             return Err(no_method(op));
         }
