@@ -223,3 +223,10 @@ export function __mcpMemory() {
     },
   };
 }
+
+// `o[key]`; undefined when reading it throws (a throwing getter, no object).
+export function __mcpGet(o, key) {
+  try {
+    return o[key];
+  } catch {}
+}

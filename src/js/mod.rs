@@ -7,7 +7,7 @@ mod options;
 
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Promise, Reflect};
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::core::callback::CallbackParams;
@@ -22,7 +22,7 @@ use crate::core::secret::Secret;
 use crate::web::fetch::Fetcher;
 use crate::web::storage::Store;
 use crate::web::task::{spawn, wait};
-use crate::web::{global, WebIo};
+use crate::web::{global, property, WebIo};
 
 struct Inner {
     config: Config,
@@ -61,9 +61,8 @@ fn object(w: ObjectWriter) -> JsValue {
 }
 
 fn current_href() -> String {
-    Reflect::get(&global("location").unwrap_or_default(), &"href".into())
-        .ok()
-        .and_then(|h| h.as_string())
+    property(&global("location").unwrap_or_default(), "href")
+        .as_string()
         .unwrap_or_default()
 }
 
@@ -156,12 +155,9 @@ impl McpAuth {
     ) -> Promise {
         let inner = self.inner.clone();
         spawn(async move {
-            let scope = Reflect::get(&options, &"scope".into())
-                .ok()
-                .and_then(|s| s.as_string());
-            let return_to = Reflect::get(&options, &"returnTo".into())
-                .ok()
-                .and_then(|s| s.as_string())
+            let scope = property(&options, "scope").as_string();
+            let return_to = property(&options, "returnTo")
+                .as_string()
                 .unwrap_or_else(current_href);
             let req = AuthorizeRequest {
                 challenge: None,

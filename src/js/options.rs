@@ -1,7 +1,7 @@
 //! Reads the `McpAuth` options object into the core's `Config` and the web
 //! adapters. Only translation: every rule lives in the core.
 
-use js_sys::{Function, Reflect};
+use js_sys::Function;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::discovery::{DiscoveryOptions, ServerUrl};
@@ -16,7 +16,7 @@ use crate::web::WebIo;
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 
 fn get(o: &JsValue, key: &str) -> JsValue {
-    Reflect::get(o, &key.into()).unwrap_or(JsValue::UNDEFINED)
+    crate::web::property(o, key)
 }
 
 /// Errors cross as the JS error already: a 4-byte value, where the core's

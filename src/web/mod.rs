@@ -37,6 +37,9 @@ extern "C" {
     /// `[globalThis[name]]`, or the error's name when reading it throws.
     #[wasm_bindgen(js_name = __mcpGlobal)]
     fn global_lookup(name: &JsValue) -> JsValue;
+    /// `o[key]`; undefined when reading it throws.
+    #[wasm_bindgen(js_name = __mcpGet)]
+    fn get(o: &JsValue, key: &JsValue) -> JsValue;
     /// An async function: failures arrive as a rejection.
     #[wasm_bindgen(js_name = __mcpSha256)]
     fn sha256_promise(text: &JsValue) -> JsValue;
@@ -50,6 +53,11 @@ pub fn global(name: &str) -> std::result::Result<JsValue, String> {
         Some(error_name) => Err(error_name),
         None => Ok(wasm_bindgen::JsCast::unchecked_into::<js_sys::Array>(r).get(0)),
     }
+}
+
+/// `o[key]`, or undefined when reading it throws (a throwing getter, no object).
+pub fn property(o: &JsValue, key: &str) -> JsValue {
+    get(o, &key.into())
 }
 
 /// The `Io` of one `McpAuth` (or of a configuration-free `finishAuth`).
