@@ -44,11 +44,16 @@ export async function __mcpFetchAll(f, self, ms, requests) {
 // `McpAuth.fetch`'s slot: [request, response, [error], url]. Each attempt
 // fills in the response (or the app's fetch's raw rejection, boxed so that
 // any value, even undefined, is told apart from none), which reach the app
-// unchanged.
+// unchanged. When the Request cannot be made, the slot holds only what
+// `new Request` threw, boxed likewise.
 export function __mcpRequest(input, init) {
-  if (typeof Request !== 'function') throw 'no Request';
-  const r = new Request(input, init);
-  return [r, , , r.url];
+  try {
+    if (typeof Request !== 'function') throw 'no Request';
+    const r = new Request(input, init);
+    return [r, , , r.url];
+  } catch (e) {
+    return [, , [e]];
+  }
 }
 
 // The app's request, cloned (a body reads once) with the bearer token, if

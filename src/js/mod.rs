@@ -30,11 +30,20 @@ struct Inner {
     on_redirect: Option<Function>,
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// Our own JSON: it always parses (so no catching import).
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse)]
+    fn json_parse(json: &JsValue) -> JsValue;
+}
+
 /// An OAuth client for one MCP server.
 #[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
-    #[wasm_bindgen(catch, js_name = __mcpRequest)]
-    fn new_request(input: &JsValue, init: &JsValue) -> Result<JsValue, JsValue>;
+    /// The slot of one `fetch` call (see `js/host.js`); what `new Request`
+    /// throws is boxed in it, at 2.
+    #[wasm_bindgen(js_name = __mcpRequest)]
+    fn new_request(input: &JsValue, init: &JsValue) -> Array;
     /// Resolves to undefined once redirected, to 0 when there is no `location`.
     #[wasm_bindgen(js_name = __mcpRedirect)]
     fn js_redirect(on_redirect: Option<&Function>, url: &JsValue) -> JsValue;
@@ -57,7 +66,7 @@ fn js_err(io: Option<&WebIo>, e: Error) -> JsValue {
 
 /// A result object, written as JSON: cheaper than setting each field from wasm.
 fn object(w: ObjectWriter) -> JsValue {
-    js_sys::JSON::parse(&w.end()).unwrap_or(JsValue::NULL)
+    json_parse(&w.end().into())
 }
 
 fn current_href() -> String {
@@ -231,7 +240,11 @@ impl McpAuth {
 /// can be read once. The last response and the raw network error stay on the
 /// JS side, in the slot `__mcpRequest` made.
 async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
-    let slot: Array = new_request(&input, &init)?.into();
+    let slot = new_request(&input, &init);
+    let raw_error = slot.get(2);
+    if !raw_error.is_undefined() {
+        return Err(raw_error.unchecked_into::<Array>().get(0));
+    }
     let url = slot.get(3).as_string().unwrap_or_default();
     let io = &inner.io;
     let send = |token: Option<Secret>| {
