@@ -36,9 +36,10 @@ errors=$(cd pkg && ls snippets/*/js/errors.js)
 snippets=$(ls pkg/snippets/*/js/*.js)
 version=$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)
 
+# The package entry (shipped without comments, like the snippets): the error
+# classes come from the very module the wasm glue imports, so `instanceof`
+# holds for thrown errors.
 cat > pkg/index.js <<JS
-// mcp-web-auth: package entry. The error classes come from the very module
-// the wasm glue imports, so \`instanceof\` holds for thrown errors.
 export { default, initSync, McpAuth, finishAuth } from './mcp_web_auth.js';
 export {
   McpAuthError,
