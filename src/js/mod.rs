@@ -100,7 +100,8 @@ fn callback_input(params: &JsValue, iss: JsValue) -> Result<CallbackInput, Error
     if flat.is_undefined() {
         return Err(Error::config("finishAuth takes URLSearchParams or a code string"));
     }
-    if flat.is_null() {
+    // Null: iterating threw.
+    if !flat.is_object() {
         return Err(Error::config("finishAuth: unreadable parameters"));
     }
     let flat: Array = flat.into();

@@ -96,7 +96,8 @@ pub fn random_bytes(buf: &mut [u8]) -> Result<()> {
     if v.is_undefined() {
         return Err(Error::config("crypto.getRandomValues is not available"));
     }
-    if v.is_null() {
+    // Null: the call threw.
+    if !v.is_object() {
         return Err(Error::config("crypto.getRandomValues failed"));
     }
     js_sys::Uint8Array::from(v).copy_to(buf);
