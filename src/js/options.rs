@@ -65,18 +65,20 @@ fn number(o: &JsValue, key: &str, default: f64) -> Result<f64> {
         .ok_or_else(|| bad(key, "must be a non-negative number"))
 }
 
-fn token_store(v: &JsValue) -> Result<(Store, String)> {
-    match v.as_string().as_deref() {
-        None if v.is_null_or_undefined() => Ok((Store::global("sessionStorage"), "session".into())),
-        Some("session") => Ok((Store::global("sessionStorage"), "session".into())),
-        Some("local") => Ok((Store::global("localStorage"), "local".into())),
-        Some("memory") => Ok((Store::memory(), "memory".into())),
-        Some(other) => Err(js(Error::config(format!(
-            "tokenStorage must be 'session', 'local', 'memory' or a Storage-like object, not {}",
-            crate::core::json::quote(other)
-        )))),
-        None => Ok((Store::custom(v.clone()).map_err(js)?, "custom".into())),
-    }
+fn token_store(v: &JsValue) -> Result<(Store, &'static str)> {
+    Ok(match v.as_string().as_deref() {
+        None if v.is_null_or_undefined() => (Store::global("sessionStorage"), "session"),
+        Some("session") => (Store::global("sessionStorage"), "session"),
+        Some("local") => (Store::global("localStorage"), "local"),
+        Some("memory") => (Store::memory(), "memory"),
+        Some(other) => {
+            return Err(js(Error::config(format!(
+                "tokenStorage must be 'session', 'local', 'memory' or a Storage-like object, not {}",
+                crate::core::json::quote(other)
+            ))))
+        }
+        None => (Store::custom(v.clone()).map_err(js)?, "custom"),
+    })
 }
 
 /// Everything one `McpAuth` holds.
@@ -139,7 +141,7 @@ pub fn parse(o: &JsValue) -> Result<Parsed> {
         discovery: DiscoveryOptions {
             allow_missing_pkce_metadata: get(o, "allowMissingPkceMetadata").as_bool().unwrap_or(false),
         },
-        token_storage,
+        token_storage: token_storage.into(),
         step_up: StepUpPolicy { throw, max_retries },
     };
     let io = WebIo {
