@@ -75,15 +75,20 @@ export async function __mcpSendResource(f, self, slot, token) {
 }
 
 // Drives a wasm Task (src/web/task.rs) to its end: each step returns the
-// promise the task waits for, or undefined when it is done; the next step
-// gets how that promise settled (1 and the value, or 0 and the rejection).
-// The first step runs as a microtask, as the futures it replaces did.
+// promise the task waits for, or, once it is done, its value (or throws its
+// error); the next step gets how that promise settled (1 and the value, or 0
+// and the rejection). The first step runs as a microtask, as the futures it
+// replaces did. The task is freed at its end.
 export async function __mcpDrive(task) {
   let step = [1];
   let p;
   await 0;
-  while ((p = task.poll(...step))) step = await p.then((v) => [1, v], (e) => [0, e]);
-  return task.result();
+  try {
+    while ((p = task.poll(...step)) instanceof Promise) step = await p.then((v) => [1, v], (e) => [0, e]);
+  } finally {
+    task.free();
+  }
+  return p;
 }
 
 // Per lock name, the release promise of the last waiter, for platforms
