@@ -111,21 +111,29 @@ export function __mcpLock(name) {
   });
 }
 
-// `n` random bytes; undefined without crypto.getRandomValues, null when it throws.
-export function __mcpRandom(n) {
+// Fills `buf` (a view of wasm memory) with random bytes: 1; undefined
+// without crypto.getRandomValues, null when it throws.
+export function __mcpRandom(buf) {
   let c, f;
   try {
     c = globalThis.crypto;
     f = c.getRandomValues;
   } catch {}
   if (typeof f !== 'function') return;
-  const a = new Uint8Array(n);
   try {
-    f.call(c, a);
-    return a;
+    f.call(c, buf);
+    return 1;
   } catch {
     return null;
   }
+}
+
+// Copies the bytes of `src` (a Uint8Array) into `dst` (a view of wasm
+// memory): 1; undefined when the lengths differ.
+export function __mcpCopyBytes(src, dst) {
+  if (src?.length !== dst.length) return;
+  dst.set(src);
+  return 1;
 }
 
 function method(o, name) {

@@ -7,7 +7,6 @@ mod options;
 
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::core::callback::CallbackParams;
@@ -22,7 +21,7 @@ use crate::core::secret::Secret;
 use crate::web::fetch::Fetcher;
 use crate::web::storage::Store;
 use crate::web::task::{spawn, wait};
-use crate::web::{global, property, WebIo};
+use crate::web::{global, property, Array, Function, WebIo};
 
 struct Inner {
     config: Config,
@@ -150,7 +149,7 @@ impl McpAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "RequestInfo | URL")] input: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestInit")] init: JsValue,
-    ) -> Promise {
+    ) -> JsValue {
         let inner = self.inner.clone();
         spawn(async move { authenticated_fetch(inner, input, init).await })
     }
@@ -162,7 +161,7 @@ impl McpAuth {
     pub fn authorize(
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ scope?: string; returnTo?: string }")] options: JsValue,
-    ) -> Promise {
+    ) -> JsValue {
         let inner = self.inner.clone();
         spawn(async move {
             let scope = property(&options, "scope").as_string();
@@ -199,7 +198,7 @@ impl McpAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "URLSearchParams | string")] params: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string | null")] iss: JsValue,
-    ) -> Promise {
+    ) -> JsValue {
         spawn(finish(Some(self.inner.clone()), params, iss))
     }
 
@@ -224,7 +223,7 @@ impl McpAuth {
 
     /// Forgets this server's tokens, revoking them where the server supports RFC 7009.
     #[wasm_bindgen(js_name = signOut, unchecked_return_type = "Promise<void>")]
-    pub fn sign_out(&self) -> Promise {
+    pub fn sign_out(&self) -> JsValue {
         let inner = self.inner.clone();
         spawn(async move {
             let io = &inner.io;
@@ -288,7 +287,7 @@ async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) ->
 pub fn finish_auth(
     #[wasm_bindgen(unchecked_param_type = "URLSearchParams | string")] params: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "string | null")] iss: JsValue,
-) -> Promise {
+) -> JsValue {
     spawn(finish(None, params, iss))
 }
 

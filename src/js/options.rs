@@ -1,7 +1,6 @@
 //! Reads the `McpAuth` options object into the core's `Config` and the web
 //! adapters. Only translation: every rule lives in the core.
 
-use js_sys::Function;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::discovery::{DiscoveryOptions, ServerUrl};
@@ -11,7 +10,7 @@ use crate::core::registration::{check_redirect_uri, ClientConfig};
 use crate::core::scope;
 use crate::web::fetch::Fetcher;
 use crate::web::storage::Store;
-use crate::web::WebIo;
+use crate::web::{Function, WebIo};
 
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 

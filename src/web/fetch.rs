@@ -8,7 +8,7 @@
 //! without custom headers (P-8), which spares servers that do not allow them
 //! in preflights.
 
-use js_sys::{Array, Function};
+use crate::web::{Array, Function};
 use wasm_bindgen::prelude::*;
 
 use crate::core::error::{Error, Result};

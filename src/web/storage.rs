@@ -5,7 +5,7 @@
 //! blocked cookies) and `QuotaExceededError` when full: both become a typed
 //! `Error::Storage` instead of an exception escaping into the app.
 
-use js_sys::Array;
+use crate::web::Array;
 use wasm_bindgen::prelude::*;
 
 use crate::core::error::{Error, Result};

@@ -14,7 +14,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 type Output = Result<JsValue, JsValue>;
@@ -29,7 +28,7 @@ thread_local! {
 #[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
     #[wasm_bindgen(js_name = __mcpDrive)]
-    fn drive(task: Task) -> Promise;
+    fn drive(task: Task) -> JsValue;
 }
 
 /// One exported async operation; created and driven by [`spawn`].
@@ -64,7 +63,7 @@ impl Task {
 
 /// Runs `f` as a task; the promise settles with its outcome. One
 /// non-generic instance for every caller: the future is boxed first.
-pub fn spawn(f: impl Future<Output = Output> + 'static) -> Promise {
+pub fn spawn(f: impl Future<Output = Output> + 'static) -> JsValue {
     drive(Task { future: Box::pin(f) })
 }
 
