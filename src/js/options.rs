@@ -138,7 +138,7 @@ pub fn parse(o: &JsValue) -> Result<Parsed> {
         },
         app_scope: scope::split(&app_scope.unwrap_or_default()),
         discovery: DiscoveryOptions {
-            allow_missing_pkce_metadata: get(o, "allowMissingPkceMetadata").as_bool().unwrap_or(false),
+            allow_missing_pkce_metadata: get(o, "allowMissingPkceMetadata") == JsValue::TRUE,
         },
         token_storage: token_storage.into(),
         step_up: StepUpPolicy { throw, max_retries },
