@@ -68,12 +68,13 @@ extern "C" {
 
 /// `globalThis[name]`, or the error's name when reading it throws (storage
 /// in some private modes).
-pub fn global(name: &str) -> std::result::Result<JsValue, String> {
+/// (The name stays a JS string: storage keeps it as its `Store`.)
+pub fn global(name: &str) -> std::result::Result<JsValue, JsValue> {
     let r = global_lookup(&name.into());
-    match r.as_string() {
-        Some(error_name) => Err(error_name),
-        None => Ok(r.unchecked_into::<Array>().get(0)),
+    if !r.is_object() {
+        return Err(r);
     }
+    Ok(r.unchecked_into::<Array>().get(0))
 }
 
 /// `o[key]`, or undefined when reading it throws (a throwing getter, no object).

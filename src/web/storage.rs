@@ -40,7 +40,7 @@ impl Store {
     /// `globalThis[name]`; absent → memory (Node, workers), throwing → unavailable.
     pub fn global(name: &str) -> Store {
         match crate::web::global(name) {
-            Err(error_name) => Store(error_name.into()),
+            Err(error_name) => Store(error_name),
             Ok(v) if v.is_object() => Store(v),
             Ok(_) => Store::memory(),
         }
