@@ -105,26 +105,17 @@ pub fn parse(o: &JsValue) -> Result<Parsed> {
     };
     let (tokens, token_storage) = token_store(&get(o, "tokenStorage"))?;
     let timeout_ms = number(o, "timeoutMs", DEFAULT_TIMEOUT_MS as f64)? as u32;
-    // Read into one array: a failed read drops one value, not each earlier field.
-    let mut strings: [Option<String>; 7] = Default::default();
-    let keys = [
-        "clientName",
-        "clientUri",
-        "logoUri",
-        "clientId",
-        "clientSecret",
-        "clientMetadataUrl",
-        "scope",
-    ];
-    for (v, k) in strings.iter_mut().zip(keys) {
-        *v = string(o, k)?;
-    }
+    let client_name = string(o, "clientName")?;
+    let client_uri = string(o, "clientUri")?;
+    let logo_uri = string(o, "logoUri")?;
+    let client_id = string(o, "clientId")?;
+    let client_secret = string(o, "clientSecret")?;
+    let client_metadata_url = string(o, "clientMetadataUrl")?;
+    let app_scope = string(o, "scope")?;
     let max_retries = number(o, "maxStepUpRetries", 1.0)? as u32;
     let fetcher = Fetcher::new(function(o, "fetch")?, timeout_ms).map_err(js)?;
     let on_status = function(o, "onStatus")?;
     let on_redirect = function(o, "onRedirect")?;
-    let [client_name, client_uri, logo_uri, client_id, client_secret, client_metadata_url, app_scope] =
-        strings;
     let config = Config {
         server: server.clone(),
         client: ClientConfig {
