@@ -44,12 +44,11 @@ impl Task {
     /// once the task is done, its value (never a promise: every value a task
     /// ends with has been awaited), or throws its error.
     pub fn poll(&mut self, ok: bool, value: JsValue) -> Output {
-        // Saved and restored, should a poll ever run inside another's.
-        let outer_in = SETTLED.replace(Some(if ok { Ok(value) } else { Err(value) }));
-        let outer_out = WAITING.take();
+        // Polls never nest: `__mcpDrive` starts each task after an `await`.
+        SETTLED.set(Some(if ok { Ok(value) } else { Err(value) }));
         let step = self.future.as_mut().poll(&mut Context::from_waker(Waker::noop()));
-        SETTLED.set(outer_in);
-        let waiting = WAITING.replace(outer_out);
+        SETTLED.take();
+        let waiting = WAITING.take();
         match step {
             Poll::Ready(out) => out,
             // Pending on anything but `wait` would never be polled again:
