@@ -44,11 +44,16 @@ export async function __mcpFetchAll(f, self, ms, requests) {
 // `McpAuth.fetch`'s slot: [request, response, [error], url]. Each attempt
 // fills in the response (or the app's fetch's raw rejection, boxed so that
 // any value, even undefined, is told apart from none), which reach the app
-// unchanged.
+// unchanged. When the Request cannot be made, the slot holds only what
+// `new Request` threw, boxed likewise.
 export function __mcpRequest(input, init) {
-  if (typeof Request !== 'function') throw 'no Request';
-  const r = new Request(input, init);
-  return [r, , , r.url];
+  try {
+    if (typeof Request !== 'function') throw 'no Request';
+    const r = new Request(input, init);
+    return [r, , , r.url];
+  } catch (e) {
+    return [, , [e]];
+  }
 }
 
 // The app's request, cloned (a body reads once) with the bearer token, if
@@ -70,15 +75,20 @@ export async function __mcpSendResource(f, self, slot, token) {
 }
 
 // Drives a wasm Task (src/web/task.rs) to its end: each step returns the
-// promise the task waits for, or undefined when it is done; the next step
-// gets how that promise settled (1 and the value, or 0 and the rejection).
-// The first step runs as a microtask, as the futures it replaces did.
+// promise the task waits for, or, once it is done, its value (or throws its
+// error); the next step gets how that promise settled (1 and the value, or 0
+// and the rejection). The first step runs as a microtask, as the futures it
+// replaces did. The task is freed at its end.
 export async function __mcpDrive(task) {
   let step = [1];
   let p;
   await 0;
-  while ((p = task.poll(...step))) step = await p.then((v) => [1, v], (e) => [0, e]);
-  return task.result();
+  try {
+    while ((p = task.poll(...step)) instanceof Promise) step = await p.then((v) => [1, v], (e) => [0, e]);
+  } finally {
+    task.free();
+  }
+  return p;
 }
 
 // Per lock name, the release promise of the last waiter, for platforms
@@ -101,21 +111,29 @@ export function __mcpLock(name) {
   });
 }
 
-// `n` random bytes; undefined without crypto.getRandomValues, null when it throws.
-export function __mcpRandom(n) {
+// Fills `buf` (a view of wasm memory) with random bytes: 1; undefined
+// without crypto.getRandomValues, null when it throws.
+export function __mcpRandom(buf) {
   let c, f;
   try {
     c = globalThis.crypto;
     f = c.getRandomValues;
   } catch {}
   if (typeof f !== 'function') return;
-  const a = new Uint8Array(n);
   try {
-    f.call(c, a);
-    return a;
+    f.call(c, buf);
+    return 1;
   } catch {
     return null;
   }
+}
+
+// Copies the bytes of `src` (a Uint8Array) into `dst` (a view of wasm
+// memory): 1; undefined when the lengths differ.
+export function __mcpCopyBytes(src, dst) {
+  if (src?.length !== dst.length) return;
+  dst.set(src);
+  return 1;
 }
 
 function method(o, name) {
@@ -207,4 +225,26 @@ export function __mcpPairs(p) {
   } catch {
     return null;
   }
+}
+
+// The 'memory' token storage (and the stand-in where a global storage is
+// absent): a Storage-like object over a Map, for `__mcpStore`.
+export function __mcpMemory() {
+  const m = new Map();
+  return {
+    getItem: (k) => m.get(k) ?? null,
+    setItem: (k, v) => void m.set(k, v),
+    removeItem: (k) => void m.delete(k),
+    key: (i) => [...m.keys()][i],
+    get length() {
+      return m.size;
+    },
+  };
+}
+
+// `o[key]`; undefined when reading it throws (a throwing getter, no object).
+export function __mcpGet(o, key) {
+  try {
+    return o[key];
+  } catch {}
 }

@@ -13,7 +13,7 @@ export PATH="$PWD/tools/node_modules/.bin:$PATH"
 # - CEILING: enforced now, a little above today's size, so nothing grows
 #   while the gap is being closed. Lower it with every cut; it ends at TARGET.
 TARGET_GZIP_BYTES=46080
-CEILING_GZIP_BYTES=${CEILING_GZIP_BYTES:-60500}
+CEILING_GZIP_BYTES=${CEILING_GZIP_BYTES:-54200}
 
 # Panic locations name source files: strip the machine's paths (smaller, and
 # the same bytes on every machine).
@@ -36,9 +36,10 @@ errors=$(cd pkg && ls snippets/*/js/errors.js)
 snippets=$(ls pkg/snippets/*/js/*.js)
 version=$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)
 
+# The package entry (shipped without comments, like the snippets): the error
+# classes come from the very module the wasm glue imports, so `instanceof`
+# holds for thrown errors.
 cat > pkg/index.js <<JS
-// mcp-web-auth: package entry. The error classes come from the very module
-// the wasm glue imports, so \`instanceof\` holds for thrown errors.
 export { default, initSync, McpAuth, finishAuth } from './mcp_web_auth.js';
 export {
   McpAuthError,

@@ -13,7 +13,7 @@ use crate::core::json::ObjectWriter;
 #[wasm_bindgen(module = "/js/errors.js")]
 extern "C" {
     #[wasm_bindgen(js_name = __mcpWebAuthError)]
-    fn make_error(json: &str) -> JsValue;
+    fn make_error(json: &JsValue) -> JsValue;
 }
 
 pub fn to_js(e: &Error) -> JsValue {
@@ -66,5 +66,5 @@ pub fn to_js(e: &Error) -> JsValue {
         }
         _ => {}
     }
-    make_error(&o.end())
+    make_error(&o.end().into())
 }

@@ -7,7 +7,6 @@ mod options;
 
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::core::callback::CallbackParams;
@@ -22,7 +21,7 @@ use crate::core::secret::Secret;
 use crate::web::fetch::Fetcher;
 use crate::web::storage::Store;
 use crate::web::task::{spawn, wait};
-use crate::web::{global, WebIo};
+use crate::web::{global, property, Array, Function, WebIo};
 
 struct Inner {
     config: Config,
@@ -30,14 +29,23 @@ struct Inner {
     on_redirect: Option<Function>,
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// Our own JSON: it always parses (so no catching import).
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse)]
+    fn json_parse(json: &JsValue) -> JsValue;
+}
+
 /// An OAuth client for one MCP server.
 #[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
-    #[wasm_bindgen(catch, js_name = __mcpRequest)]
-    fn new_request(input: &JsValue, init: &JsValue) -> Result<JsValue, JsValue>;
+    /// The slot of one `fetch` call (see `js/host.js`); what `new Request`
+    /// throws is boxed in it, at 2.
+    #[wasm_bindgen(js_name = __mcpRequest)]
+    fn new_request(input: &JsValue, init: &JsValue) -> Array;
     /// Resolves to undefined once redirected, to 0 when there is no `location`.
     #[wasm_bindgen(js_name = __mcpRedirect)]
-    fn js_redirect(on_redirect: Option<&Function>, url: &str) -> JsValue;
+    fn js_redirect(on_redirect: Option<&Function>, url: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = __mcpPairs)]
     fn pairs(params: &JsValue) -> JsValue;
 }
@@ -57,13 +65,12 @@ fn js_err(io: Option<&WebIo>, e: Error) -> JsValue {
 
 /// A result object, written as JSON: cheaper than setting each field from wasm.
 fn object(w: ObjectWriter) -> JsValue {
-    js_sys::JSON::parse(&w.end()).unwrap_or(JsValue::NULL)
+    json_parse(&w.end().into())
 }
 
 fn current_href() -> String {
-    Reflect::get(&global("location").unwrap_or_default(), &"href".into())
-        .ok()
-        .and_then(|h| h.as_string())
+    property(&global("location").unwrap_or_default(), "href")
+        .as_string()
         .unwrap_or_default()
 }
 
@@ -72,7 +79,7 @@ fn current_href() -> String {
 /// or rejects with reaches the caller unchanged: an app that finishes the
 /// flow inside it (popups, Node) sees its real error.
 async fn redirect(io: &WebIo, on_redirect: Option<&Function>, url: &str) -> Result<(), JsValue> {
-    if wait(js_redirect(on_redirect, url)).await?.is_undefined() {
+    if wait(js_redirect(on_redirect, &url.into())).await?.is_undefined() {
         return Ok(());
     }
     Err(js_err(
@@ -83,15 +90,17 @@ async fn redirect(io: &WebIo, on_redirect: Option<&Function>, url: &str) -> Resu
 
 /// P-18: `URLSearchParams` (or any iterable of pairs) or a code string.
 /// The pairs arrive from `js/host.js` as one flat array of strings.
-fn callback_input(params: &JsValue, iss: Option<String>) -> Result<CallbackInput, Error> {
+fn callback_input(params: &JsValue, iss: JsValue) -> Result<CallbackInput, Error> {
     if let Some(code) = params.as_string() {
+        let iss = iss.as_string();
         return Ok(CallbackInput::Code { code, iss });
     }
     let flat = pairs(params);
     if flat.is_undefined() {
         return Err(Error::config("finishAuth takes URLSearchParams or a code string"));
     }
-    if flat.is_null() {
+    // Null: iterating threw.
+    if !flat.is_object() {
         return Err(Error::config("finishAuth: unreadable parameters"));
     }
     let flat: Array = flat.into();
@@ -114,7 +123,7 @@ impl McpAuth {
     /// (`invalid_config`) or `InsecureEndpointError` on bad options.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<McpAuth, JsValue> {
-        let p = options::parse(&options).map_err(|e| js_err(None, e))?;
+        let p = options::parse(&options)?;
         Ok(McpAuth {
             inner: Rc::new(Inner {
                 config: p.config,
@@ -125,9 +134,10 @@ impl McpAuth {
     }
 
     /// The MCP server URL this client authorizes for.
-    #[wasm_bindgen(getter, js_name = serverUrl)]
-    pub fn server_url(&self) -> String {
-        self.inner.config.server_url().to_string()
+    /// (A JS string made here: no copy to hand out and free in the glue.)
+    #[wasm_bindgen(getter, js_name = serverUrl, unchecked_return_type = "string")]
+    pub fn server_url(&self) -> JsValue {
+        self.inner.config.server_url().into()
     }
 
     /// Like `fetch`, with `Authorization: Bearer` attached for the server's
@@ -139,7 +149,7 @@ impl McpAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "RequestInfo | URL")] input: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestInit")] init: JsValue,
-    ) -> Promise {
+    ) -> JsValue {
         let inner = self.inner.clone();
         spawn(async move { authenticated_fetch(inner, input, init).await })
     }
@@ -151,15 +161,12 @@ impl McpAuth {
     pub fn authorize(
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ scope?: string; returnTo?: string }")] options: JsValue,
-    ) -> Promise {
+    ) -> JsValue {
         let inner = self.inner.clone();
         spawn(async move {
-            let scope = Reflect::get(&options, &"scope".into())
-                .ok()
-                .and_then(|s| s.as_string());
-            let return_to = Reflect::get(&options, &"returnTo".into())
-                .ok()
-                .and_then(|s| s.as_string())
+            let scope = property(&options, "scope").as_string();
+            let return_to = property(&options, "returnTo")
+                .as_string()
                 .unwrap_or_else(current_href);
             let req = AuthorizeRequest {
                 challenge: None,
@@ -190,8 +197,8 @@ impl McpAuth {
     pub fn finish_auth(
         &self,
         #[wasm_bindgen(unchecked_param_type = "URLSearchParams | string")] params: JsValue,
-        iss: Option<String>,
-    ) -> Promise {
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] iss: JsValue,
+    ) -> JsValue {
         spawn(finish(Some(self.inner.clone()), params, iss))
     }
 
@@ -216,7 +223,7 @@ impl McpAuth {
 
     /// Forgets this server's tokens, revoking them where the server supports RFC 7009.
     #[wasm_bindgen(js_name = signOut, unchecked_return_type = "Promise<void>")]
-    pub fn sign_out(&self) -> Promise {
+    pub fn sign_out(&self) -> JsValue {
         let inner = self.inner.clone();
         spawn(async move {
             let io = &inner.io;
@@ -233,7 +240,11 @@ impl McpAuth {
 /// can be read once. The last response and the raw network error stay on the
 /// JS side, in the slot `__mcpRequest` made.
 async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
-    let slot: Array = new_request(&input, &init)?.into();
+    let slot = new_request(&input, &init);
+    let raw_error = slot.get(2);
+    if !raw_error.is_undefined() {
+        return Err(raw_error.unchecked_into::<Array>().get(0));
+    }
     let url = slot.get(3).as_string().unwrap_or_default();
     let io = &inner.io;
     let send = |token: Option<Secret>| {
@@ -275,15 +286,15 @@ async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) ->
 #[wasm_bindgen(js_name = finishAuth, unchecked_return_type = "Promise<{ serverUrl: string; returnTo: string; scope: string }>")]
 pub fn finish_auth(
     #[wasm_bindgen(unchecked_param_type = "URLSearchParams | string")] params: JsValue,
-    iss: Option<String>,
-) -> Promise {
+    #[wasm_bindgen(unchecked_optional_param_type = "string | null")] iss: JsValue,
+) -> JsValue {
     spawn(finish(None, params, iss))
 }
 
 /// Both `finishAuth`s, one task type: an instance's (its server only, its
 /// token storage), or the module-level one's (any pending flow, the storage
 /// its record names).
-async fn finish(inner: Option<Rc<Inner>>, params: JsValue, iss: Option<String>) -> Result<JsValue, JsValue> {
+async fn finish(inner: Option<Rc<Inner>>, params: JsValue, iss: JsValue) -> Result<JsValue, JsValue> {
     let page_io;
     let (io, server, target) = match &inner {
         Some(inner) => (&inner.io, Some(inner.config.server_url()), TokenTarget::Instance),
@@ -294,7 +305,7 @@ async fn finish(inner: Option<Rc<Inner>>, params: JsValue, iss: Option<String>) 
                 local: Store::global("localStorage"),
                 tokens: Store::memory(),
                 on_status: None,
-                server_url: String::new(),
+                server_url: JsValue::UNDEFINED,
             };
             (&page_io, None, TokenTarget::FromRecord)
         }

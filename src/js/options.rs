@@ -1,26 +1,33 @@
 //! Reads the `McpAuth` options object into the core's `Config` and the web
 //! adapters. Only translation: every rule lives in the core.
 
-use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::discovery::{DiscoveryOptions, ServerUrl};
-use crate::core::error::{Error, Result};
+use crate::core::error::Error;
 use crate::core::flow::{Config, StepUpPolicy};
 use crate::core::registration::{check_redirect_uri, ClientConfig};
 use crate::core::scope;
 use crate::web::fetch::Fetcher;
 use crate::web::storage::Store;
-use crate::web::WebIo;
+use crate::web::{Function, WebIo};
 
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 
 fn get(o: &JsValue, key: &str) -> JsValue {
-    Reflect::get(o, &key.into()).unwrap_or(JsValue::UNDEFINED)
+    crate::web::property(o, key)
 }
 
-fn bad(key: &str, what: &str) -> Error {
-    Error::config(format!("{key} {what}"))
+/// Errors cross as the JS error already: a 4-byte value, where the core's
+/// `Error` would be copied through every early return.
+type Result<T> = std::result::Result<T, JsValue>;
+
+fn js(e: Error) -> JsValue {
+    super::js_err(None, e)
+}
+
+fn bad(key: &str, what: &str) -> JsValue {
+    js(Error::config(format!("{key} {what}")))
 }
 
 fn string(o: &JsValue, key: &str) -> Result<Option<String>> {
@@ -57,6 +64,22 @@ fn number(o: &JsValue, key: &str, default: f64) -> Result<f64> {
         .ok_or_else(|| bad(key, "must be a non-negative number"))
 }
 
+fn token_store(v: &JsValue) -> Result<(Store, &'static str)> {
+    Ok(match v.as_string().as_deref() {
+        None if v.is_null_or_undefined() => (Store::global("sessionStorage"), "session"),
+        Some("session") => (Store::global("sessionStorage"), "session"),
+        Some("local") => (Store::global("localStorage"), "local"),
+        Some("memory") => (Store::memory(), "memory"),
+        Some(other) => {
+            return Err(js(Error::config(format!(
+                "tokenStorage must be 'session', 'local', 'memory' or a Storage-like object, not {}",
+                crate::core::json::quote(other)
+            ))))
+        }
+        None => (Store::custom(v.clone()).map_err(js)?, "custom"),
+    })
+}
+
 /// Everything one `McpAuth` holds.
 pub struct Parsed {
     pub config: Config,
@@ -64,58 +87,35 @@ pub struct Parsed {
     pub on_redirect: Option<Function>,
 }
 
-fn token_store(v: &JsValue) -> Result<(Store, String)> {
-    match v.as_string().as_deref() {
-        None if v.is_null_or_undefined() => Ok((Store::global("sessionStorage"), "session".into())),
-        Some("session") => Ok((Store::global("sessionStorage"), "session".into())),
-        Some("local") => Ok((Store::global("localStorage"), "local".into())),
-        Some("memory") => Ok((Store::memory(), "memory".into())),
-        Some(other) => Err(Error::config(format!(
-            "tokenStorage must be 'session', 'local', 'memory' or a Storage-like object, not {}",
-            crate::core::json::quote(other)
-        ))),
-        None => Ok((Store::custom(v.clone())?, "custom".into())),
-    }
-}
-
 pub fn parse(o: &JsValue) -> Result<Parsed> {
     if !o.is_object() {
-        return Err(Error::config("options must be an object"));
+        return Err(js(Error::config("options must be an object")));
     }
-    let server = ServerUrl::parse(&required(o, "serverUrl")?)?;
+    let server = ServerUrl::parse(&required(o, "serverUrl")?).map_err(js)?;
     let redirect_uri = required(o, "redirectUri")?;
-    check_redirect_uri(&redirect_uri)?;
+    check_redirect_uri(&redirect_uri).map_err(js)?;
     let throw = match string(o, "onInsufficientScope")?.as_deref() {
         None | Some("reauthorize") => false,
         Some("throw") => true,
         Some(_) => {
-            return Err(Error::config(
+            return Err(js(Error::config(
                 "onInsufficientScope must be 'reauthorize' or 'throw'",
-            ))
+            )))
         }
     };
     let (tokens, token_storage) = token_store(&get(o, "tokenStorage"))?;
     let timeout_ms = number(o, "timeoutMs", DEFAULT_TIMEOUT_MS as f64)? as u32;
-    // Read into one array: a failed read drops one value, not each earlier field.
-    let mut strings: [Option<String>; 7] = Default::default();
-    let keys = [
-        "clientName",
-        "clientUri",
-        "logoUri",
-        "clientId",
-        "clientSecret",
-        "clientMetadataUrl",
-        "scope",
-    ];
-    for (v, k) in strings.iter_mut().zip(keys) {
-        *v = string(o, k)?;
-    }
+    let client_name = string(o, "clientName")?;
+    let client_uri = string(o, "clientUri")?;
+    let logo_uri = string(o, "logoUri")?;
+    let client_id = string(o, "clientId")?;
+    let client_secret = string(o, "clientSecret")?;
+    let client_metadata_url = string(o, "clientMetadataUrl")?;
+    let app_scope = string(o, "scope")?;
     let max_retries = number(o, "maxStepUpRetries", 1.0)? as u32;
-    let fetcher = Fetcher::new(function(o, "fetch")?, timeout_ms)?;
+    let fetcher = Fetcher::new(function(o, "fetch")?, timeout_ms).map_err(js)?;
     let on_status = function(o, "onStatus")?;
     let on_redirect = function(o, "onRedirect")?;
-    let [client_name, client_uri, logo_uri, client_id, client_secret, client_metadata_url, app_scope] =
-        strings;
     let config = Config {
         server: server.clone(),
         client: ClientConfig {
@@ -129,9 +129,9 @@ pub fn parse(o: &JsValue) -> Result<Parsed> {
         },
         app_scope: scope::split(&app_scope.unwrap_or_default()),
         discovery: DiscoveryOptions {
-            allow_missing_pkce_metadata: get(o, "allowMissingPkceMetadata").as_bool().unwrap_or(false),
+            allow_missing_pkce_metadata: get(o, "allowMissingPkceMetadata") == JsValue::TRUE,
         },
-        token_storage,
+        token_storage: token_storage.into(),
         step_up: StepUpPolicy { throw, max_retries },
     };
     let io = WebIo {
@@ -140,7 +140,7 @@ pub fn parse(o: &JsValue) -> Result<Parsed> {
         local: Store::global("localStorage"),
         tokens,
         on_status,
-        server_url: server.as_written,
+        server_url: server.as_written.into(),
     };
     Ok(Parsed {
         config,

@@ -8,7 +8,7 @@
 //! without custom headers (P-8), which spares servers that do not allow them
 //! in preflights.
 
-use js_sys::{Array, Function};
+use crate::web::{Array, Function};
 use wasm_bindgen::prelude::*;
 
 use crate::core::error::{Error, Result};
@@ -20,9 +20,9 @@ use crate::web::task::{wait, Wait};
 #[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
     #[wasm_bindgen(js_name = __mcpFetchAll)]
-    fn fetch_all(f: &Function, this: &JsValue, timeout_ms: u32, requests: &str) -> JsValue;
+    fn fetch_all(f: &Function, this: &JsValue, timeout_ms: f64, requests: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = __mcpSendResource)]
-    fn send_resource(f: &Function, this: &JsValue, slot: &JsValue, token: Option<&str>) -> JsValue;
+    fn send_resource(f: &Function, this: &JsValue, slot: &JsValue, token: &JsValue) -> JsValue;
 }
 
 #[derive(Clone)]
@@ -88,7 +88,8 @@ impl Fetcher {
     /// or the raw rejection, stays in the slot; resolves to
     /// `[status, WWW-Authenticate]`.
     pub fn resource(&self, slot: &JsValue, token: Option<&str>) -> Wait {
-        wait(send_resource(&self.fetch_fn, &self.this, slot, token))
+        let token = token.map_or(JsValue::UNDEFINED, JsValue::from);
+        wait(send_resource(&self.fetch_fn, &self.this, slot, &token))
     }
 
     /// Sends all requests at once; answers in request order.
@@ -97,8 +98,8 @@ impl Fetcher {
         let p = fetch_all(
             &self.fetch_fn,
             &self.this,
-            self.timeout_ms,
-            &requests_json(&requests),
+            self.timeout_ms.into(),
+            &requests_json(&requests).into(),
         );
         // Never rejects: each request reports its own outcome.
         let answers: Array = wait(p).await.unwrap_or_default().into();

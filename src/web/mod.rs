@@ -8,8 +8,7 @@ pub mod lock;
 pub mod storage;
 pub mod task;
 
-use js_sys::Function;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
 
 use crate::core::error::{Error, Result};
 use crate::core::http::{FetchOutcome, HttpRequest};
@@ -27,29 +26,60 @@ use storage::Store;
 static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
-#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/host.js")]
+// The few JS types the adapters name, declared here rather than taken from
+// js-sys: linking js-sys brings its JSPI task machinery (a waker vtable and
+// the closure shims the function table keeps) into the module, unused.
+#[wasm_bindgen]
+extern "C" {
+    /// A JS function.
+    #[wasm_bindgen(is_type_of = JsValue::is_function, typescript_type = "Function")]
+    #[derive(Clone)]
+    pub type Function;
+    /// A JS array, read by index.
+    #[wasm_bindgen(typescript_type = "Array<any>")]
+    pub type Array;
+    #[wasm_bindgen(method, indexing_getter)]
+    pub fn get(this: &Array, index: u32) -> JsValue;
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    fn date_now() -> f64;
+}
+
+#[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
     #[wasm_bindgen(js_name = __mcpEmit)]
-    fn emit_status(f: &Function, kind: &str, server_url: &str, error: &JsValue);
-    /// `n` random bytes; undefined without `crypto.getRandomValues`, null when it throws.
+    fn emit_status(f: &Function, kind: &JsValue, server_url: &JsValue, error: &JsValue);
+    /// Fills `buf` with random bytes: 1; undefined without
+    /// `crypto.getRandomValues`, null when it throws.
     #[wasm_bindgen(js_name = __mcpRandom)]
-    fn random_values(n: u32) -> JsValue;
+    fn random_values(buf: &mut [u8]) -> JsValue;
+    /// Copies the bytes of `src` into `dst`: 1; undefined when the lengths differ.
+    #[wasm_bindgen(js_name = __mcpCopyBytes)]
+    fn copy_bytes(src: &JsValue, dst: &mut [u8]) -> JsValue;
     /// `[globalThis[name]]`, or the error's name when reading it throws.
     #[wasm_bindgen(js_name = __mcpGlobal)]
-    fn global_lookup(name: &str) -> JsValue;
+    fn global_lookup(name: &JsValue) -> JsValue;
+    /// `o[key]`; undefined when reading it throws.
+    #[wasm_bindgen(js_name = __mcpGet)]
+    fn get_property(o: &JsValue, key: &JsValue) -> JsValue;
     /// An async function: failures arrive as a rejection.
     #[wasm_bindgen(js_name = __mcpSha256)]
-    fn sha256_promise(text: &str) -> JsValue;
+    fn sha256_promise(text: &JsValue) -> JsValue;
 }
 
 /// `globalThis[name]`, or the error's name when reading it throws (storage
 /// in some private modes).
-pub fn global(name: &str) -> std::result::Result<JsValue, String> {
-    let r = global_lookup(name);
-    match r.as_string() {
-        Some(error_name) => Err(error_name),
-        None => Ok(wasm_bindgen::JsCast::unchecked_into::<js_sys::Array>(r).get(0)),
+/// (The name stays a JS string: storage keeps it as its `Store`.)
+pub fn global(name: &str) -> std::result::Result<JsValue, JsValue> {
+    let r = global_lookup(&name.into());
+    if !r.is_object() {
+        return Err(r);
     }
+    Ok(r.unchecked_into::<Array>().get(0))
+}
+
+/// `o[key]`, or undefined when reading it throws (a throwing getter, no object).
+pub fn property(o: &JsValue, key: &str) -> JsValue {
+    get_property(o, &key.into())
 }
 
 /// The `Io` of one `McpAuth` (or of a configuration-free `finishAuth`).
@@ -60,7 +90,8 @@ pub struct WebIo {
     pub local: Store,
     pub tokens: Store,
     pub on_status: Option<Function>,
-    pub server_url: String,
+    /// For `onStatus` events, as the JS string they carry.
+    pub server_url: JsValue,
 }
 
 impl WebIo {
@@ -76,37 +107,35 @@ impl WebIo {
     /// undefined); a throwing handler is ignored.
     pub fn emit(&self, kind: &str, error: &JsValue) {
         if let Some(f) = &self.on_status {
-            emit_status(f, kind, &self.server_url, error);
+            emit_status(f, &kind.into(), &self.server_url, error);
         }
     }
 }
 
 /// `globalThis.crypto.getRandomValues` (pages, workers, Node ≥ 20).
 pub fn random_bytes(buf: &mut [u8]) -> Result<()> {
-    let v = random_values(buf.len() as u32);
+    let v = random_values(buf);
     if v.is_undefined() {
         return Err(Error::config("crypto.getRandomValues is not available"));
     }
-    if v.is_null() {
+    // Null: the call threw.
+    if v.is_null_or_undefined() {
         return Err(Error::config("crypto.getRandomValues failed"));
     }
-    js_sys::Uint8Array::from(v).copy_to(buf);
     Ok(())
 }
 
 /// `crypto.subtle.digest('SHA-256', ...)`'s 32 bytes.
 fn digest_bytes(v: JsValue) -> Result<[u8; 32]> {
-    let bytes = js_sys::Uint8Array::from(v);
     let mut out = [0u8; 32];
-    if bytes.length() != 32 {
+    if copy_bytes(&v, &mut out).is_undefined() {
         return Err(Error::config("crypto.subtle.digest gave no SHA-256"));
     }
-    bytes.copy_to(&mut out);
     Ok(out)
 }
 
 pub fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
+    date_now() as u64
 }
 
 impl Io for WebIo {
@@ -144,7 +173,9 @@ impl Io for WebIo {
     async fn sha256(&self, data: &str) -> Result<[u8; 32]> {
         let unavailable =
             |_| Error::config("crypto.subtle.digest is not available (pages need https or localhost)");
-        let v = task::wait(sha256_promise(data)).await.map_err(unavailable)?;
+        let v = task::wait(sha256_promise(&data.into()))
+            .await
+            .map_err(unavailable)?;
         digest_bytes(v)
     }
 

@@ -5,10 +5,7 @@
 //! blocked cookies) and `QuotaExceededError` when full: both become a typed
 //! `Error::Storage` instead of an exception escaping into the app.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use js_sys::Array;
+use crate::web::Array;
 use wasm_bindgen::prelude::*;
 
 use crate::core::error::{Error, Result};
@@ -19,45 +16,32 @@ extern "C" {
     /// method `key` exists); undefined when there is no such method; the
     /// storage error's text when it throws.
     #[wasm_bindgen(js_name = __mcpStore)]
-    fn js_store(o: &JsValue, op: &str, key: &str, value: Option<&str>) -> JsValue;
+    fn js_store(o: &JsValue, op: &JsValue, key: &JsValue, value: &JsValue) -> JsValue;
+    /// A new Storage-like object over a `Map`.
+    #[wasm_bindgen(js_name = __mcpMemory)]
+    fn js_memory() -> JsValue;
 }
 
+/// A Storage-like JS object (a memory store is one too, from
+/// `__mcpMemory`), or, when reading the global storage itself threw (e.g.
+/// `SecurityError`), that error's name as a JS string.
 #[derive(Clone)]
-pub enum Store {
-    /// A Storage-like JS object.
-    Js(JsValue),
-    /// Key-value pairs; a handful at most, so a Vec beats a map in code size.
-    Memory(Rc<RefCell<Vec<(String, String)>>>),
-    /// Reading the global storage itself threw (e.g. `SecurityError`).
-    Unavailable(String),
-}
+pub struct Store(JsValue);
 
 fn no_method(name: &str) -> Error {
     Error::config(format!("tokenStorage has no {name} method"))
 }
 
-/// `o[op](key, value)` through `__mcpStore`.
-fn call(o: &JsValue, op: &str, key: &str, value: Option<&str>) -> Result<JsValue> {
-    let r = js_store(o, op, key, value);
-    if r.is_undefined() {
-        return Err(no_method(op));
-    }
-    match r.as_string() {
-        Some(what) => Err(Error::Storage { what }),
-        None => Ok(r.unchecked_into::<Array>().get(0)),
-    }
-}
-
 impl Store {
     pub fn memory() -> Store {
-        Store::Memory(Rc::default())
+        Store(js_memory())
     }
 
     /// `globalThis[name]`; absent → memory (Node, workers), throwing → unavailable.
     pub fn global(name: &str) -> Store {
         match crate::web::global(name) {
-            Err(error_name) => Store::Unavailable(error_name),
-            Ok(v) if v.is_object() => Store::Js(v),
+            Err(error_name) => Store(error_name),
+            Ok(v) if v.is_object() => Store(v),
             Ok(_) => Store::memory(),
         }
     }
@@ -65,62 +49,46 @@ impl Store {
     /// An app-supplied object; checked for the three methods up front.
     pub fn custom(obj: JsValue) -> Result<Store> {
         for m in ["getItem", "setItem", "removeItem"] {
-            if js_store(&obj, "has", m, None).is_undefined() {
+            if js_store(&obj, &"has".into(), &m.into(), &JsValue::UNDEFINED).is_undefined() {
                 return Err(no_method(m));
             }
         }
-        Ok(Store::Js(obj))
+        Ok(Store(obj))
     }
 
-    fn unavailable(name: &str) -> Error {
-        Error::Storage {
-            what: format!("storage is unavailable ({name})"),
+    /// `o[op](key, value)` through `__mcpStore`.
+    fn call(&self, op: &str, key: &str, value: Option<&str>) -> Result<JsValue> {
+        if let Some(name) = self.0.as_string() {
+            return Err(Error::Storage {
+                what: format!("storage is unavailable ({name})"),
+            });
+        }
+        let value = value.map_or(JsValue::UNDEFINED, JsValue::from);
+        let r = js_store(&self.0, &op.into(), &key.into(), &value);
+        if r.is_undefined() {
+            return Err(no_method(op));
+        }
+        match r.as_string() {
+            Some(what) => Err(Error::Storage { what }),
+            None => Ok(r.unchecked_into::<Array>().get(0)),
         }
     }
 
     pub fn get(&self, key: &str) -> Result<Option<String>> {
-        match self {
-            Store::Memory(m) => Ok(m.borrow().iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())),
-            Store::Unavailable(n) => Err(Store::unavailable(n)),
-            Store::Js(o) => Ok(call(o, "getItem", key, None)?.as_string()),
-        }
+        Ok(self.call("getItem", key, None)?.as_string())
     }
 
     pub fn set(&self, key: &str, value: &str) -> Result<()> {
-        match self {
-            Store::Memory(m) => {
-                let mut m = m.borrow_mut();
-                match m.iter_mut().find(|(k, _)| k == key) {
-                    Some((_, v)) => *v = value.into(),
-                    None => m.push((key.into(), value.into())),
-                }
-                Ok(())
-            }
-            Store::Unavailable(n) => Err(Store::unavailable(n)),
-            Store::Js(o) => call(o, "setItem", key, Some(value)).map(drop),
-        }
+        self.call("setItem", key, Some(value)).map(drop)
     }
 
     pub fn remove(&self, key: &str) -> Result<()> {
-        match self {
-            Store::Memory(m) => {
-                m.borrow_mut().retain(|(k, _)| k != key);
-                Ok(())
-            }
-            Store::Unavailable(n) => Err(Store::unavailable(n)),
-            Store::Js(o) => call(o, "removeItem", key, None).map(drop),
-        }
+        self.call("removeItem", key, None).map(drop)
     }
 
     /// All keys; a custom store without `key()`/`length` lists none.
     pub fn keys(&self) -> Result<Vec<String>> {
-        match self {
-            Store::Memory(m) => Ok(m.borrow().iter().map(|(k, _)| k.clone()).collect()),
-            Store::Unavailable(n) => Err(Store::unavailable(n)),
-            Store::Js(o) => {
-                let keys: Array = call(o, "keys", "", None)?.into();
-                Ok((0..).map_while(|i| keys.get(i).as_string()).collect())
-            }
-        }
+        let keys: Array = self.call("keys", "", None)?.into();
+        Ok((0..).map_while(|i| keys.get(i).as_string()).collect())
     }
 }

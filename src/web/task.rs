@@ -14,7 +14,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 type Output = Result<JsValue, JsValue>;
@@ -29,57 +28,42 @@ thread_local! {
 #[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
     #[wasm_bindgen(js_name = __mcpDrive)]
-    fn drive(task: Task) -> Promise;
+    fn drive(task: Task) -> JsValue;
 }
 
 /// One exported async operation; created and driven by [`spawn`].
 #[wasm_bindgen(skip_typescript)]
 pub struct Task {
     future: Pin<Box<dyn Future<Output = Output>>>,
-    output: Option<Output>,
 }
 
 #[wasm_bindgen]
 impl Task {
     /// One step, given how the promise of the previous step settled (ignored
-    /// on the first). Returns the promise to await before the next step, or
-    /// `undefined` when the task is done (then call `result`).
-    pub fn poll(&mut self, ok: bool, value: JsValue) -> JsValue {
-        // Saved and restored, should a poll ever run inside another's.
-        let outer_in = SETTLED.replace(Some(if ok { Ok(value) } else { Err(value) }));
-        let outer_out = WAITING.take();
+    /// on the first). Returns the promise to await before the next step;
+    /// once the task is done, its value (never a promise: every value a task
+    /// ends with has been awaited), or throws its error.
+    pub fn poll(&mut self, ok: bool, value: JsValue) -> Output {
+        // Polls never nest: `__mcpDrive` starts each task after an `await`.
+        SETTLED.set(Some(if ok { Ok(value) } else { Err(value) }));
         let step = self.future.as_mut().poll(&mut Context::from_waker(Waker::noop()));
-        SETTLED.set(outer_in);
-        let waiting = WAITING.replace(outer_out);
+        SETTLED.take();
+        let waiting = WAITING.take();
         match step {
-            Poll::Ready(out) => {
-                self.output = Some(out);
-                JsValue::UNDEFINED
-            }
+            Poll::Ready(out) => out,
             // Pending on anything but `wait` would never be polled again:
             // end the task with an error rather than hang or resolve.
-            Poll::Pending => waiting.unwrap_or_else(|| {
-                self.output = Some(Err(
-                    "mcp-web-auth: a task waited on something other than a promise".into(),
-                ));
-                JsValue::UNDEFINED
-            }),
+            Poll::Pending => {
+                waiting.ok_or_else(|| "mcp-web-auth: a task waited on something other than a promise".into())
+            }
         }
-    }
-
-    /// The task's outcome: its value, or throws its error. Frees the task.
-    pub fn result(self) -> Output {
-        self.output.unwrap_or(Ok(JsValue::UNDEFINED))
     }
 }
 
 /// Runs `f` as a task; the promise settles with its outcome. One
 /// non-generic instance for every caller: the future is boxed first.
-pub fn spawn(f: impl Future<Output = Output> + 'static) -> Promise {
-    drive(Task {
-        future: Box::pin(f),
-        output: None,
-    })
+pub fn spawn(f: impl Future<Output = Output> + 'static) -> JsValue {
+    drive(Task { future: Box::pin(f) })
 }
 
 /// A JS promise, awaited through the driver.
