@@ -2,6 +2,7 @@
 //! (P-15..P-17).
 
 use crate::core::discovery::Discovered;
+use crate::core::io::TokenStorage;
 use crate::core::json::{Fields, Json, ObjectWriter};
 use crate::core::pkce::Pkce;
 use crate::core::registration::{AuthMethod, ClientInfo};
@@ -32,7 +33,7 @@ pub struct PendingRecord {
     pub return_to: String,
     pub created_at_ms: u64,
     /// Which token storage the app uses, so the callback page writes there.
-    pub token_storage: String,
+    pub token_storage: TokenStorage,
 }
 
 impl PendingRecord {
@@ -56,7 +57,7 @@ impl PendingRecord {
         w.str("server_url", &self.server_url);
         w.str("return_to", &self.return_to);
         w.num("created_at_ms", Some(self.created_at_ms));
-        w.str("token_storage", &self.token_storage);
+        w.str("token_storage", self.token_storage.as_str());
         w.end()
     }
 
@@ -64,6 +65,7 @@ impl PendingRecord {
         let mut f = Fields::new(j);
         let auth_method = AuthMethod::parse(j.str_field("auth_method").unwrap_or_default());
         let created_at_ms = f.num("created_at_ms");
+        let token_storage = j.str_field("token_storage").and_then(TokenStorage::parse);
         let r = PendingRecord {
             state: f.str("state"),
             verifier: Secret::new(f.str("verifier")),
@@ -79,7 +81,7 @@ impl PendingRecord {
             server_url: f.str("server_url"),
             return_to: f.str("return_to"),
             created_at_ms: f.check(created_at_ms, 0),
-            token_storage: f.str("token_storage"),
+            token_storage: f.check(token_storage, TokenStorage::Session),
         };
         f.done(r)
     }
@@ -91,7 +93,7 @@ pub struct AuthorizationParams<'a> {
     pub server_url: &'a str,
     pub scope: &'a [String],
     pub return_to: &'a str,
-    pub token_storage: &'a str,
+    pub token_storage: TokenStorage,
     pub now_ms: u64,
 }
 
@@ -136,7 +138,7 @@ pub fn authorization_request(
         server_url: params.server_url.to_string(),
         return_to: params.return_to.to_string(),
         created_at_ms: params.now_ms,
-        token_storage: params.token_storage.to_string(),
+        token_storage: params.token_storage,
     };
     (url, record)
 }

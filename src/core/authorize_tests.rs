@@ -1,6 +1,7 @@
 use super::*;
 use crate::core::discovery::AsMetadata;
 use crate::core::encoding::form_urldecode;
+use crate::core::io::TokenStorage;
 use crate::core::pkce;
 use crate::core::registration::ClientSource;
 use crate::core::testing::sha256;
@@ -73,7 +74,7 @@ fn build_with(
         server_url: "https://mcp.example.com/mcp",
         scope,
         return_to: "https://app.example.com/chat#t1",
-        token_storage: "local",
+        token_storage: TokenStorage::Local,
         now_ms: NOW,
     };
     let (verifier, state) = pkce::verifier_and_state(random);
@@ -284,7 +285,7 @@ fn p16_pending_record_holds_every_field() {
         server_url: "https://mcp.example.com/mcp".into(),
         return_to: "https://app.example.com/chat#t1".into(),
         created_at_ms: NOW,
-        token_storage: "local".into(),
+        token_storage: TokenStorage::Local,
     };
     assert_eq!(r, expected);
 }

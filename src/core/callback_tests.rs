@@ -1,6 +1,7 @@
 use super::*;
 use crate::core::authorize::PENDING_TTL_MS;
 use crate::core::encoding::form_urldecode;
+use crate::core::io::TokenStorage;
 use crate::core::registration::AuthMethod;
 use crate::core::secret::Secret;
 
@@ -23,7 +24,7 @@ fn record(iss_advertised: bool) -> PendingRecord {
         server_url: "https://mcp.example.com/mcp".into(),
         return_to: "https://app.example.com/".into(),
         created_at_ms: NOW,
-        token_storage: "session".into(),
+        token_storage: TokenStorage::Session,
     }
 }
 

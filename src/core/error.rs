@@ -69,6 +69,8 @@ pub enum Error {
     InvalidConfig { what: Cow<'static, str> },
     /// Network failure outside discovery (token endpoint, resource).
     Network { what: String },
+    /// A request got no answer within its time limit (P-33).
+    Timeout { url: String, after_ms: u32 },
     /// The storage backend refused to read or write (private mode, quota).
     Storage { what: String },
     /// Refreshing is impossible (no refresh token) or was rejected.
@@ -97,6 +99,7 @@ impl Error {
             Error::MissingCode => "missing_code",
             Error::InvalidConfig { .. } => "invalid_config",
             Error::Network { .. } => "network_error",
+            Error::Timeout { .. } => "timeout",
             Error::Storage { .. } => "storage_error",
             Error::NoRefreshToken => "no_refresh_token",
             Error::RedirectStarted => "redirect_started",
@@ -219,6 +222,10 @@ impl fmt::Display for Error {
             Error::MissingCode => f.write_str("the callback has neither code nor error"),
             Error::InvalidConfig { what } => write!(f, "invalid configuration: {what}"),
             Error::Network { what } => write!(f, "network error: {what}"),
+            Error::Timeout { url, after_ms } => write!(
+                f,
+                "no answer from {url} within {after_ms} ms (the timeoutMs option); the server may be down or slow"
+            ),
             Error::Storage { what } => write!(f, "storage error: {what}"),
             Error::NoRefreshToken => f.write_str("no refresh token is available"),
             Error::RedirectStarted => {
@@ -297,6 +304,10 @@ mod tests {
             Error::MissingCode,
             Error::InvalidConfig { what: s().into() },
             Error::Network { what: s() },
+            Error::Timeout {
+                url: s(),
+                after_ms: 1,
+            },
             Error::Storage { what: s() },
             Error::NoRefreshToken,
             Error::RedirectStarted,

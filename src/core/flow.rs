@@ -19,7 +19,7 @@ use crate::core::discovery::{
 };
 use crate::core::error::{Error, Result};
 use crate::core::http::{FetchOutcome, HttpRequest};
-use crate::core::io::{Area, Io, ResourceAnswer, Status};
+use crate::core::io::{Area, Io, ResourceAnswer, Status, TokenStorage};
 use crate::core::pkce::{self, Pkce, RANDOM_BYTES};
 use crate::core::registration::{
     choose_client, registration_response, ClientChoice, ClientConfig, ClientInfo,
@@ -58,8 +58,8 @@ pub struct Config {
     pub client: ClientConfig,
     pub app_scope: Vec<String>,
     pub discovery: DiscoveryOptions,
-    /// `'session' | 'local' | 'memory' | 'custom'`, recorded for the callback page.
-    pub token_storage: String,
+    /// Recorded in the pending flow for the callback page.
+    pub token_storage: TokenStorage,
     pub step_up: StepUpPolicy,
 }
 
@@ -268,7 +268,7 @@ fn authorization_redirect(
         server_url: cfg.server_url(),
         scope: wanted,
         return_to: &req.return_to,
-        token_storage: &cfg.token_storage,
+        token_storage: cfg.token_storage,
         now_ms: now,
     };
     let (url, record) = authorization_request(d, client, &params, secrets);
@@ -386,11 +386,11 @@ fn finished(
         previous_refresh_token: None,
     };
     let tokens = token_response(answer, &ctx)?;
-    let area = match (target, record.token_storage.as_str()) {
+    let area = match (target, record.token_storage) {
         (TokenTarget::Instance, _) => Some(Area::Tokens),
-        (TokenTarget::FromRecord, "session") => Some(Area::Session),
-        (TokenTarget::FromRecord, "local") => Some(Area::Local),
-        (TokenTarget::FromRecord, _) => None,
+        (TokenTarget::FromRecord, TokenStorage::Session) => Some(Area::Session),
+        (TokenTarget::FromRecord, TokenStorage::Local) => Some(Area::Local),
+        (TokenTarget::FromRecord, TokenStorage::Memory | TokenStorage::Custom) => None,
     };
     match area {
         Some(a) => store::save_tokens_in(io, a, &record.server_url, &tokens)?,

@@ -5,6 +5,7 @@ use super::*;
 use crate::core::authorize::PENDING_TTL_MS;
 use crate::core::encoding::form_urldecode;
 use crate::core::http::{FetchOutcome, HttpRequest, Method};
+use crate::core::io::TokenStorage;
 use crate::core::testing::*;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -527,7 +528,7 @@ fn p16_two_servers_pending_at_once_finish_independently() {
 fn callback_from_record_with_local_storage_writes_local_area() {
     let io = standard_io();
     let mut cfg = config();
-    cfg.token_storage = "local".into();
+    cfg.token_storage = TokenStorage::Local;
     io.json(TOKEN_URL, 200, &token_json("at-1", None, None));
     let url = start(&io, &cfg);
     block_on(finish(
@@ -546,7 +547,7 @@ fn callback_from_record_with_local_storage_writes_local_area() {
 fn callback_from_record_with_memory_storage_hands_off_through_session() {
     let io = standard_io();
     let mut cfg = config();
-    cfg.token_storage = "memory".into();
+    cfg.token_storage = TokenStorage::Memory;
     io.json(TOKEN_URL, 200, &token_json("at-1", None, None));
     let url = start(&io, &cfg);
     block_on(finish(
@@ -571,7 +572,7 @@ fn callback_from_record_with_memory_storage_hands_off_through_session() {
 fn memory_hand_off_is_used_by_fetch_after_reload_instead_of_a_new_redirect() {
     let io = standard_io();
     let mut cfg = config();
-    cfg.token_storage = "memory".into();
+    cfg.token_storage = TokenStorage::Memory;
     io.json(TOKEN_URL, 200, &token_json("at-1", None, None));
     let url = start(&io, &cfg);
     block_on(finish(

@@ -140,6 +140,11 @@ pub enum FetchOutcome {
     Response(HttpResponse),
     /// `fetch` rejected: no response to read (CORS, DNS, refused connection).
     NetworkError,
+    /// No answer within the request's time limit (`AbortSignal.timeout`, P-33).
+    Timeout {
+        url: String,
+        after_ms: u32,
+    },
 }
 
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -162,7 +167,7 @@ pub enum ProbeVerdict<'a> {
 
 pub fn probe_verdict(outcome: &FetchOutcome) -> ProbeVerdict<'_> {
     match outcome {
-        FetchOutcome::NetworkError => ProbeVerdict::MoveOn { network: true },
+        FetchOutcome::NetworkError | FetchOutcome::Timeout { .. } => ProbeVerdict::MoveOn { network: true },
         FetchOutcome::Response(r) if r.is_success() => ProbeVerdict::Found(r),
         FetchOutcome::Response(r) if (400..500).contains(&r.status) || r.status == 502 => {
             ProbeVerdict::MoveOn { network: false }

@@ -21,6 +21,40 @@ pub enum Area {
     Tokens,
 }
 
+/// Where the app keeps tokens, clients and metadata (`tokenStorage`).
+/// Recorded in the pending flow so that a configuration-free callback page
+/// writes the tokens where the app will look for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStorage {
+    Session,
+    Local,
+    Memory,
+    /// An app-supplied Storage-like object.
+    Custom,
+}
+
+impl TokenStorage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenStorage::Session => "session",
+            TokenStorage::Local => "local",
+            TokenStorage::Memory => "memory",
+            TokenStorage::Custom => "custom",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TokenStorage> {
+        [
+            TokenStorage::Session,
+            TokenStorage::Local,
+            TokenStorage::Memory,
+            TokenStorage::Custom,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
+}
+
 /// Progress events for the app's UI (`onStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {

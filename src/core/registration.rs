@@ -229,6 +229,12 @@ pub fn registration_response(
                 what: "client registration request failed".into(),
             })
         }
+        FetchOutcome::Timeout { url, after_ms } => {
+            return Err(Error::Timeout {
+                url: url.clone(),
+                after_ms: *after_ms,
+            })
+        }
         FetchOutcome::Response(r) => r,
     };
     // Only an object can carry `error` (str_field reads objects alone).

@@ -11,6 +11,7 @@ use crate::core::discovery::{DiscoveryOptions, ServerUrl};
 use crate::core::error::{Error, Result};
 use crate::core::flow::{Config, StepUpPolicy};
 use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse};
+use crate::core::io::TokenStorage;
 use crate::core::io::{Area, Io, Status};
 use crate::core::registration::ClientConfig;
 
@@ -250,7 +251,7 @@ pub fn config() -> Config {
         },
         app_scope: Vec::new(),
         discovery: DiscoveryOptions::default(),
-        token_storage: "session".into(),
+        token_storage: TokenStorage::Session,
         step_up: StepUpPolicy::default(),
     }
 }

@@ -204,6 +204,12 @@ pub fn token_response(outcome: &FetchOutcome, ctx: &TokenContext<'_>) -> Result<
                 what: "token request failed".into(),
             })
         }
+        FetchOutcome::Timeout { url, after_ms } => {
+            return Err(Error::Timeout {
+                url: url.clone(),
+                after_ms: *after_ms,
+            })
+        }
         FetchOutcome::Response(r) => r,
     };
     let json = resp.json_object();

@@ -6,6 +6,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::core::discovery::{DiscoveryOptions, ServerUrl};
 use crate::core::error::Error;
 use crate::core::flow::{Config, StepUpPolicy};
+use crate::core::io::TokenStorage;
 use crate::core::registration::{check_redirect_uri, ClientConfig};
 use crate::core::scope;
 use crate::web::fetch::Fetcher;
@@ -64,19 +65,19 @@ fn number(o: &JsValue, key: &str, default: f64) -> Result<f64> {
         .ok_or_else(|| bad(key, "must be a non-negative number"))
 }
 
-fn token_store(v: &JsValue) -> Result<(Store, &'static str)> {
+fn token_store(v: &JsValue) -> Result<(Store, TokenStorage)> {
     Ok(match v.as_string().as_deref() {
-        None if v.is_null_or_undefined() => (Store::global("sessionStorage"), "session"),
-        Some("session") => (Store::global("sessionStorage"), "session"),
-        Some("local") => (Store::global("localStorage"), "local"),
-        Some("memory") => (Store::memory(), "memory"),
+        None if v.is_null_or_undefined() => (Store::global("sessionStorage"), TokenStorage::Session),
+        Some("session") => (Store::global("sessionStorage"), TokenStorage::Session),
+        Some("local") => (Store::global("localStorage"), TokenStorage::Local),
+        Some("memory") => (Store::memory(), TokenStorage::Memory),
         Some(other) => {
             return Err(js(Error::config(format!(
                 "tokenStorage must be 'session', 'local', 'memory' or a Storage-like object, not {}",
                 crate::core::json::quote(other)
             ))))
         }
-        None => (Store::custom(v.clone()).map_err(js)?, "custom"),
+        None => (Store::custom(v.clone()).map_err(js)?, TokenStorage::Custom),
     })
 }
 
@@ -131,7 +132,7 @@ pub fn parse(o: &JsValue) -> Result<Parsed> {
         discovery: DiscoveryOptions {
             allow_missing_pkce_metadata: get(o, "allowMissingPkceMetadata") == JsValue::TRUE,
         },
-        token_storage: token_storage.into(),
+        token_storage,
         step_up: StepUpPolicy { throw, max_retries },
     };
     let io = WebIo {
