@@ -3,7 +3,7 @@
 // indicators with JWT access tokens, rotating refresh tokens, CORS for browser
 // clients and a click-through login/consent page.
 import http from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 import { generateKeyPair, exportJWK } from 'jose';
 import { listen, close, allowOrigin, escapeHtml } from './util.js';
@@ -89,8 +89,8 @@ export async function startAuthorizationServer({
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   });
 
-  provider.on('grant.success', (ctx) => recordToken(events, ctx.oidc.params?.grant_type));
-  provider.on('grant.error', (ctx, err) => recordToken(events, ctx.oidc.params?.grant_type ?? ctx.oidc.body?.grant_type, err));
+  provider.on('grant.success', (ctx) => recordToken(events, ctx));
+  provider.on('grant.error', (ctx, err) => recordToken(events, ctx, err));
   provider.on('authorization.success', (ctx) => {
     events.authorizations += 1;
     events.log.push({ at: Date.now(), type: 'authorization', scope: ctx.oidc.params?.scope });
@@ -207,11 +207,16 @@ function newEvents() {
   return reset();
 }
 
-function recordToken(events, grantType = 'unknown', err) {
+// Each token request, with a short hash of the refresh token it carried (so
+// tests can tell whether one was sent twice without the token in the log).
+function recordToken(events, ctx, err) {
+  const grantType = ctx.oidc.params?.grant_type ?? ctx.oidc.body?.grant_type ?? 'unknown';
+  const sent = ctx.oidc.params?.refresh_token ?? ctx.oidc.body?.refresh_token;
+  const refreshTokenSeen = sent ? createHash('sha256').update(String(sent)).digest('hex').slice(0, 16) : undefined;
   events.tokenRequests[grantType] = (events.tokenRequests[grantType] ?? 0) + 1;
   if (grantType === 'refresh_token') events.refreshRequests += 1;
   if (err?.error === 'invalid_grant') events.invalidGrants.push({ grantType, description: err.error_description });
-  events.log.push({ at: Date.now(), type: 'token', grantType, error: err?.error });
+  events.log.push({ at: Date.now(), type: 'token', grantType, error: err?.error, refreshTokenSeen });
 }
 
 async function readBody(req) {
