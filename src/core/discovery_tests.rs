@@ -1,5 +1,7 @@
 use super::*;
 use crate::core::http::{HttpResponse, MCP_PROTOCOL_VERSION};
+use crate::core::testing::{from_json, to_json};
+use crate::core::testing::{url, Json};
 
 fn server(s: &str) -> ServerUrl {
     ServerUrl::parse(s).expect(s)
@@ -18,7 +20,13 @@ fn net() -> FetchOutcome {
 }
 
 fn json(s: &str) -> Json {
-    Json::parse(s).expect(s)
+    serde_json::from_str(s).expect(s)
+}
+
+/// The document read as `select_as_metadata` reads it, then validated.
+fn parse_as_metadata(expected: &str, doc: &Json, opts: DiscoveryOptions) -> Result<AsMetadata> {
+    let doc = serde_json::from_value(doc.clone()).map_err(|_| Error::invalid("shape"))?;
+    super::parse_as_metadata(expected, doc, opts)
 }
 
 fn prm(resource: &str, issuer: &str, scope: &str) -> String {
@@ -41,10 +49,7 @@ fn as_with(member: &str) -> Json {
     let mut base = json(&as_doc("https://as", "https://as"));
     let extra = json(&format!("{{{member}}}"));
     if let (Json::Object(m), Json::Object(e)) = (&mut base, extra) {
-        for (k, v) in e {
-            m.retain(|(name, _)| *name != k);
-            m.push((k, v));
-        }
+        m.extend(e);
     }
     base
 }
@@ -52,7 +57,7 @@ fn as_with(member: &str) -> Json {
 fn without(field: &str) -> Json {
     let mut base = json(&as_doc("https://as", "https://as"));
     if let Json::Object(m) = &mut base {
-        m.retain(|(name, _)| name != field);
+        m.remove(field);
     }
     base
 }
@@ -423,7 +428,10 @@ fn p3a_origin_metadata_is_used_when_present() {
         .handle(&[status(404), ok(&as_doc(o, "https://login.example.com"))])
         .expect("discovered");
     assert!(d.metadata.from_document);
-    assert_eq!(d.metadata.token_endpoint, "https://login.example.com/token");
+    assert_eq!(
+        d.metadata.token_endpoint.as_str(),
+        "https://login.example.com/token"
+    );
     assert_eq!(d.resource, "https://mcp.example.com/mcp");
     assert_eq!(d.resource_metadata_url, None);
 }
@@ -436,10 +444,13 @@ fn p3a_no_metadata_at_all_uses_default_endpoints_on_the_origin() {
     let d = as_step.handle(&[status(404), status(404)]).expect("defaults");
     let m = &d.metadata;
     assert_eq!(m.issuer, "https://mcp.example.com:8443");
-    assert_eq!(m.authorization_endpoint, "https://mcp.example.com:8443/authorize");
-    assert_eq!(m.token_endpoint, "https://mcp.example.com:8443/token");
     assert_eq!(
-        m.registration_endpoint.as_deref(),
+        m.authorization_endpoint.as_str(),
+        "https://mcp.example.com:8443/authorize"
+    );
+    assert_eq!(m.token_endpoint.as_str(), "https://mcp.example.com:8443/token");
+    assert_eq!(
+        m.registration_endpoint.as_ref().map(Url::as_str),
         Some("https://mcp.example.com:8443/register")
     );
     assert!(!m.iss_parameter_supported);
@@ -536,7 +547,7 @@ fn p5_select_takes_the_first_success_in_priority_order() {
     let third = ok(&as_doc(issuer, "https://third"));
     let got = select_as_metadata(issuer, &urls, &[status(404), second, third], strict());
     match got {
-        Ok(AsResult::Found(m)) => assert_eq!(m.token_endpoint, "https://second/token"),
+        Ok(AsResult::Found(m)) => assert_eq!(m.token_endpoint.as_str(), "https://second/token"),
         other => panic!("expected Found, got {other:?}"),
     }
 }
@@ -736,7 +747,7 @@ fn endpoints_on_http_loopback_are_allowed() {
     let issuer = "http://localhost:9000";
     let m = parse_as_metadata(issuer, &json(&as_doc(issuer, "http://127.0.0.1:9000")), strict())
         .expect("loopback");
-    assert_eq!(m.token_endpoint, "http://127.0.0.1:9000/token");
+    assert_eq!(m.token_endpoint.as_str(), "http://127.0.0.1:9000/token");
 }
 
 #[test]
@@ -833,7 +844,7 @@ fn state_machine_runs_from_prm_to_discovered() {
     );
     assert_eq!(d.prm_scopes_supported, ["mcp:read"]);
     assert_eq!(d.metadata.issuer, "https://as.example/t1");
-    assert_eq!(d.metadata.token_endpoint, "https://as.example/token");
+    assert_eq!(d.metadata.token_endpoint.as_str(), "https://as.example/token");
     assert!(d.metadata.iss_parameter_supported);
     assert!(d.metadata.from_document);
 }
@@ -858,10 +869,10 @@ fn prm_without_authorization_servers_falls_back_to_the_origin() {
 fn as_metadata_json_round_trip_keeps_every_field() {
     let full = AsMetadata {
         issuer: "https://as/t1".into(),
-        authorization_endpoint: "https://as/authorize".into(),
-        token_endpoint: "https://as/token".into(),
-        registration_endpoint: Some("https://as/register".into()),
-        revocation_endpoint: Some("https://as/revoke".into()),
+        authorization_endpoint: url("https://as/authorize"),
+        token_endpoint: url("https://as/token"),
+        registration_endpoint: Some(url("https://as/register")),
+        revocation_endpoint: Some(url("https://as/revoke")),
         scopes_supported: vec!["openid".into(), "offline_access".into()],
         code_challenge_methods_supported: Some(vec!["S256".into()]),
         iss_parameter_supported: true,
@@ -869,10 +880,10 @@ fn as_metadata_json_round_trip_keeps_every_field() {
         token_endpoint_auth_methods_supported: Some(vec!["none".into(), "client_secret_post".into()]),
         from_document: true,
     };
-    let minimal = default_metadata("http://localhost:1234");
+    let minimal = default_metadata(&url("http://localhost:1234"));
     for m in [full, minimal] {
-        let text = m.to_json().to_string();
-        let back = AsMetadata::from_json(&json(&text));
+        let text = to_json(&m);
+        let back = from_json::<AsMetadata>(&text);
         assert_eq!(back.as_ref(), Some(&m), "{text}");
     }
 }
@@ -883,16 +894,16 @@ fn discovered_json_round_trip_keeps_the_resource_string_exactly() {
         resource: "http://localhost:1234".into(),
         resource_metadata_url: Some("http://localhost:1234/.well-known/oauth-protected-resource".into()),
         prm_scopes_supported: vec!["mcp:read".into(), "mcp:write".into()],
-        metadata: default_metadata("http://localhost:1234"),
+        metadata: default_metadata(&url("http://localhost:1234")),
     };
     let without_prm = Discovered {
         resource: "https://h/mcp?x=1".into(),
         resource_metadata_url: None,
         prm_scopes_supported: Vec::new(),
-        metadata: default_metadata("https://h"),
+        metadata: default_metadata(&url("https://h")),
     };
     for d in [with_prm, without_prm] {
-        let back = Discovered::from_json(&json(&d.to_json().to_string()));
+        let back = from_json::<Discovered>(&to_json(&d));
         assert_eq!(back.as_ref(), Some(&d));
     }
 }

@@ -9,18 +9,17 @@ pub mod callback;
 pub mod challenge;
 pub mod discovery;
 pub mod encoding;
+pub mod endpoint;
 pub mod error;
 pub mod flow;
 pub mod http;
 pub mod io;
-pub mod json;
 pub mod pkce;
 pub mod registration;
 pub mod scope;
 pub mod secret;
 pub mod store;
 pub mod token;
-pub mod url;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 pub(crate) mod testing;

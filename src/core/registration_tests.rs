@@ -1,13 +1,15 @@
 use super::*;
 use crate::core::discovery::default_metadata;
 use crate::core::http::{HttpResponse, Method};
+use crate::core::testing::{from_json, to_json};
+use crate::core::testing::{url, Json, JsonFields};
 use crate::core::testing::{ISSUER, REDIRECT, REGISTER_URL};
 
 const CIMD_URL: &str = "https://app.example.com/oauth/client.json";
 
 fn meta() -> AsMetadata {
-    let mut m = default_metadata(ISSUER);
-    m.registration_endpoint = Some(REGISTER_URL.into());
+    let mut m = default_metadata(&url(ISSUER));
+    m.registration_endpoint = Some(url(REGISTER_URL));
     m.code_challenge_methods_supported = Some(vec!["S256".into()]);
     m.from_document = true;
     m
@@ -48,7 +50,7 @@ fn register(r: Result<ClientChoice>) -> HttpRequest {
 /// The DCR body `choose_client` would send for `cfg` and `wanted`, parsed.
 fn dcr_body(cfg: &ClientConfig, wanted: &[String]) -> Json {
     let req = register(choose_client(cfg, &meta(), None, wanted));
-    Json::parse(req.body.as_deref().expect("body")).expect("JSON body")
+    serde_json::from_str(req.body.as_deref().expect("body")).expect("JSON body")
 }
 
 fn answer(status: u16, body: &str) -> FetchOutcome {
@@ -422,8 +424,8 @@ fn p14_cached_client_whose_registered_scope_is_too_narrow_registers_again() {
     let cached = dynamic_client(ISSUER, REDIRECT, "mcp:read");
     let wanted = v("mcp:read mcp:admin");
     let req = register(choose_client(&cfg(), &meta(), Some(&cached), &wanted));
-    let body = Json::parse(req.body.as_deref().expect("body")).expect("JSON");
-    assert_eq!(body.str_field("scope"), Some("mcp:read mcp:admin"));
+    let body: Json = serde_json::from_str(req.body.as_deref().expect("body")).expect("JSON");
+    assert_eq!(body["scope"].as_str(), Some("mcp:read mcp:admin"));
 }
 
 #[test]
@@ -534,8 +536,8 @@ fn client_info_json_round_trip_keeps_every_field() {
         ..with_secret.clone()
     };
     for c in [with_secret, cimd, pre] {
-        let text = c.to_json().to_string();
-        let back = ClientInfo::from_json(&Json::parse(&text).expect("JSON"));
+        let text = to_json(&c);
+        let back = from_json::<ClientInfo>(&text);
         assert_eq!(back.as_ref(), Some(&c), "{text}");
     }
 }

@@ -1,6 +1,7 @@
 use super::*;
-use crate::core::encoding::form_urldecode;
 use crate::core::http::{HttpResponse, Method};
+use crate::core::testing::form_urldecode;
+use crate::core::testing::{from_json, to_json};
 
 const TOKEN: &str = "https://as.example.com/token";
 const RESOURCE: &str = "http://localhost:1234";
@@ -580,7 +581,7 @@ fn p26_invalid_grant_from_a_400_response_invalidates_tokens() {
 #[test]
 fn p12_token_set_json_round_trips() {
     let t = token_set();
-    let back = TokenSet::from_json(&Json::parse(&t.to_json().to_string()).expect("valid JSON"));
+    let back = from_json::<TokenSet>(&to_json(&t));
     assert_eq!(back, Some(t));
 }
 
@@ -593,7 +594,7 @@ fn p12_token_set_without_refresh_or_expiry_round_trips() {
         scope: Vec::new(),
         ..token_set()
     };
-    let back = TokenSet::from_json(&Json::parse(&t.to_json().to_string()).expect("valid JSON"));
+    let back = from_json::<TokenSet>(&to_json(&t));
     assert_eq!(back, Some(t));
 }
 
