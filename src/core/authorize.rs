@@ -2,6 +2,7 @@
 //! (P-15..P-17).
 
 use serde::{Deserialize, Serialize};
+use url::Url;
 
 use crate::core::discovery::Discovered;
 use crate::core::io::TokenStorage;
@@ -64,23 +65,20 @@ pub fn authorization_request(
         challenge,
         state,
     } = pkce;
-    let mut url = discovered.metadata.authorization_endpoint.clone();
-    // A query placed after a fragment would not be a query.
-    url.set_fragment(None);
-    {
-        let mut query = url.query_pairs_mut();
-        query
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &client.client_id)
-            .append_pair("redirect_uri", &client.redirect_uri)
-            .append_pair("code_challenge", &challenge)
-            .append_pair("code_challenge_method", "S256")
-            .append_pair("state", &state)
-            .append_pair("resource", &discovered.resource);
-        if !params.scope.is_empty() {
-            query.append_pair("scope", &scope::join(params.scope));
-        }
+    let scope = scope::join(params.scope);
+    let mut query = vec![
+        ("response_type", "code"),
+        ("client_id", &client.client_id),
+        ("redirect_uri", &client.redirect_uri),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+        ("state", &state),
+        ("resource", &discovered.resource),
+    ];
+    if !scope.is_empty() {
+        query.push(("scope", &scope));
     }
+    let url = with_query(&discovered.metadata.authorization_endpoint, &query);
     let record = PendingRecord {
         state: state.clone(),
         verifier,
@@ -98,7 +96,21 @@ pub fn authorization_request(
         created_at_ms: params.now_ms,
         token_storage: params.token_storage,
     };
-    (url.into(), record)
+    (url, record)
+}
+
+/// `endpoint` with `pairs` form-encoded after its own query (RFC 6749 §3.1
+/// keeps that query). The fragment goes: a query after it would not be one.
+pub fn with_query(endpoint: &Url, pairs: &[(&str, &str)]) -> String {
+    let mut url = endpoint.clone();
+    url.set_fragment(None);
+    if !pairs.is_empty() {
+        // A query ending in `&` is already separated: no empty pair between.
+        let own = url.query().map(|q| q.trim_end_matches('&').to_string());
+        url.set_query(own.as_deref());
+        url.query_pairs_mut().extend_pairs(pairs);
+    }
+    url.into()
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -388,3 +388,44 @@ fn p28_pending_record_debug_hides_verifier_and_secret() {
     assert!(!dbg.contains(VERIFIER_0_32), "{dbg}");
     assert!(!dbg.contains("s3cret-value"), "{dbg}");
 }
+
+// ---- The authorization URL's query (url crate) ----
+
+#[test]
+fn p15_query_is_started_form_encoded() {
+    assert_eq!(
+        with_query(&url("https://h/a"), &[("x", "1 2"), ("y", "&")]),
+        "https://h/a?x=1+2&y=%26"
+    );
+}
+
+#[test]
+fn p15_query_extends_the_endpoints_own_query() {
+    assert_eq!(
+        with_query(&url("https://h/a?k=v"), &[("x", "1")]),
+        "https://h/a?k=v&x=1"
+    );
+    assert_eq!(with_query(&url("https://h/a?"), &[("x", "1")]), "https://h/a?x=1");
+    assert_eq!(
+        with_query(&url("https://h/a?k=v&"), &[("x", "1")]),
+        "https://h/a?k=v&x=1"
+    );
+}
+
+#[test]
+fn p15_query_drops_the_fragment() {
+    assert_eq!(
+        with_query(&url("https://h/a?k#f?g"), &[("x", "1")]),
+        "https://h/a?k&x=1"
+    );
+    assert_eq!(with_query(&url("https://h/a#f"), &[]), "https://h/a");
+}
+
+#[test]
+fn p32_stored_pending_record_with_a_field_of_the_wrong_type_is_absent() {
+    let (_, r) = build(&[]);
+    let text = to_json(&r).replace("\"created_at_ms\":", "\"created_at_ms\":\"x\",\"was\":");
+    assert_eq!(from_json::<PendingRecord>(&text), None);
+    let text = to_json(&r).replace("\"token_storage\":\"", "\"token_storage\":\"cookie-");
+    assert_eq!(from_json::<PendingRecord>(&text), None);
+}
