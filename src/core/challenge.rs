@@ -41,9 +41,6 @@ impl Challenge {
     }
 }
 
-// The sets below are `matches!` patterns, not `b"...".contains(&b)`, which
-// would link core's memchr.
-
 /// `tchar` of RFC 9110 §5.6.2.
 fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric()
@@ -103,12 +100,7 @@ impl<'a> Cursor<'a> {
 
     fn take_while(&mut self, pred: impl Fn(u8) -> bool) -> &'a str {
         let start = self.pos;
-        // `pred` called directly: `is_some_and(&pred)` goes through a
-        // by-reference closure shim per predicate.
-        while let Some(b) = self.peek() {
-            if !pred(b) {
-                break;
-            }
+        while self.peek().is_some_and(&pred) {
             self.pos += 1;
         }
         self.s.get(start..self.pos).unwrap_or_default()
@@ -139,8 +131,7 @@ impl<'a> Cursor<'a> {
     fn quoted_string(&mut self) -> String {
         // By byte, copying unescaped runs whole: `"` and `\` are ASCII, so
         // they never occur inside a multi-byte char, and every run starts and
-        // ends next to one of them (a char boundary). No `char_indices`,
-        // whose iterator core would link for this function alone.
+        // ends next to one of them (a char boundary).
         let mut out = String::new();
         // Skip the opening quote.
         self.pos += 1;

@@ -69,8 +69,8 @@ impl Config {
 }
 
 /// A synchronous step between two awaits: the flow's result already, or
-/// what to send next. The async flows hold little more than their await
-/// points; the work lives in these steps (smaller state machines).
+/// what to send next. The async flows read as their await points; the
+/// decisions live in these steps, which tests can reach.
 enum Next<D, T> {
     Done(D),
     Then(T),
