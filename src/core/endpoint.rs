@@ -212,6 +212,31 @@ mod tests {
         }
     }
 
+    /// What the hand-written parser refused, the url crate (with the checks
+    /// above) refuses too. Two it accepted are WHATWG-valid and now pass: an
+    /// empty port (`https://h:/x`) and hosts like `h!x`, which no DNS name
+    /// matches.
+    #[test]
+    fn refuses_malformed_urls() {
+        for s in [
+            "https:///path",
+            "https://:443",
+            "https:/x",
+            "example.com",
+            "://h",
+            "1http://h",
+            "ht_tp://h",
+            "https://h:99999",
+            "https://h:+80",
+            "https://h:8a",
+            "https://h:1:2",
+            "https://[::1",
+            "https://[::g]/",
+        ] {
+            assert!(https_or_loopback(s, CFG).is_err(), "{s:?}");
+        }
+    }
+
     #[test]
     fn relative_and_garbage_urls_are_config_or_response_errors() {
         assert!(matches!(parse("/mcp", CFG), Err(Error::InvalidConfig { .. })));

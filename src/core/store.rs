@@ -187,3 +187,99 @@ pub fn clear_step_up(io: &impl Io, server_url: &str) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::core::discovery::default_metadata;
+    use crate::core::secret::Secret;
+    use crate::core::testing::{url, FakeIo, SERVER};
+
+    fn discovered() -> Discovered {
+        Discovered {
+            resource: SERVER.into(),
+            resource_metadata_url: None,
+            prm_scopes_supported: vec!["a".into()],
+            metadata: default_metadata(&url("https://as.example.com")),
+        }
+    }
+
+    fn tokens() -> TokenSet {
+        TokenSet {
+            access_token: Secret::new("at"),
+            refresh_token: Some(Secret::new("rt")),
+            expires_at_ms: Some(10),
+            refresh_at_ms: Some(5),
+            scope: vec!["a".into()],
+            requested: vec!["a".into()],
+            issuer: "https://as.example.com".into(),
+            resource: SERVER.into(),
+            client_id: "c".into(),
+        }
+    }
+
+    #[test]
+    fn p32_records_round_trip_through_storage() {
+        let io = FakeIo::new();
+        save_discovery(&io, SERVER, &discovered()).expect("save");
+        assert_eq!(load_discovery(&io, SERVER), Ok(Some(discovered())));
+        save_tokens_in(&io, Area::Tokens, SERVER, &tokens()).expect("save");
+        assert_eq!(
+            load_tokens(&io, "https://as.example.com", SERVER),
+            Ok(Some(tokens()))
+        );
+    }
+
+    #[test]
+    fn p32_tampered_records_are_absent() {
+        let io = FakeIo::new();
+        let key = discovery_key(SERVER);
+        let good = codec::to_string(&discovered());
+        for bad in [
+            "not json".to_string(),
+            "[]".to_string(),
+            "null".to_string(),
+            good.replace("\"resource\":", "\"resource\":7,\"was\":"),
+            good.replace("https://as.example.com/token", "javascript:alert(1)"),
+            good.replace("https://as.example.com/token", "http://evil.example/token"),
+            good.replace("\"https://as.example.com/token\"", "\"not a url\""),
+        ] {
+            io.store(Area::Tokens, &key, &bad).expect("store");
+            assert_eq!(load_discovery(&io, SERVER), Ok(None), "{bad}");
+        }
+    }
+
+    #[test]
+    fn p14_step_up_counts_are_kept_per_scope_set() {
+        let io = FakeIo::new();
+        assert_eq!(step_up_attempts(&io, SERVER, "a b"), Ok(0));
+        record_step_up_attempt(&io, SERVER, "a b", 1).expect("record");
+        record_step_up_attempt(&io, SERVER, "c", 2).expect("record");
+        record_step_up_attempt(&io, SERVER, "a b", 3).expect("record");
+        assert_eq!(step_up_attempts(&io, SERVER, "a b"), Ok(3));
+        assert_eq!(step_up_attempts(&io, SERVER, "c"), Ok(2));
+        io.store(Area::Session, &step_up_key(SERVER), r#"{"a b":"x"}"#)
+            .expect("store");
+        assert_eq!(
+            step_up_attempts(&io, SERVER, "a b"),
+            Ok(0),
+            "tampered counts are absent"
+        );
+        clear_step_up(&io, SERVER).expect("clear");
+        assert_eq!(io.get(Area::Session, &step_up_key(SERVER)), None);
+    }
+
+    #[test]
+    fn handoff_is_moved_into_the_token_storage_once() {
+        let io = FakeIo::new();
+        save_handoff(&io, SERVER, &tokens()).expect("handoff");
+        assert_eq!(
+            load_tokens(&io, "https://as.example.com", SERVER),
+            Ok(Some(tokens()))
+        );
+        assert_eq!(io.get(Area::Session, &handoff_key(SERVER)), None);
+        assert!(io
+            .get(Area::Tokens, &tokens_key("https://as.example.com", SERVER))
+            .is_some());
+    }
+}
