@@ -5,6 +5,10 @@
 //! The core never parses JSON itself: every document is a
 //! `#[derive(Serialize, Deserialize)]` type, and this module is the only
 //! place where text becomes such a type or a type becomes text.
+//!
+//! The two backends agree on every document the core handles, with one
+//! known difference: a member repeated in one object is an error for
+//! serde_json (`duplicate field`) while `JSON.parse` keeps the last one.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

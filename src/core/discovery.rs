@@ -53,12 +53,12 @@ fn has_path(url: &Url) -> bool {
 }
 
 /// `base` with this path and query, without fragment.
-fn with_path(base: &Url, path: &str, query: Option<&str>) -> String {
+fn with_path(base: &Url, path: &str, query: Option<&str>) -> Url {
     let mut url = base.clone();
     url.set_path(path);
     url.set_query(query);
     url.set_fragment(None);
-    url.into()
+    url
 }
 
 /// The path that well-known URLs are built from: one trailing `/` removed
@@ -88,7 +88,7 @@ pub fn prm_probes(server: &ServerUrl, resource_metadata: Option<&str>) -> Result
         }]);
     }
     let root = PrmProbe {
-        url: with_path(&server.parsed, &format!("/.well-known/{PRM_SUFFIX}"), None),
+        url: with_path(&server.parsed, &format!("/.well-known/{PRM_SUFFIX}"), None).into(),
         expected_resource: server.origin(),
         origin_resource: true,
     };
@@ -100,7 +100,7 @@ pub fn prm_probes(server: &ServerUrl, resource_metadata: Option<&str>) -> Result
     let base = &server.parsed;
     let path = trimmed_path(base);
     let path_aware = PrmProbe {
-        url: with_path(base, &format!("/.well-known/{PRM_SUFFIX}{path}"), base.query()),
+        url: with_path(base, &format!("/.well-known/{PRM_SUFFIX}{path}"), base.query()).into(),
         expected_resource: server.as_written.clone(),
         origin_resource: false,
     };
@@ -193,19 +193,15 @@ pub fn select_prm(probes: &[PrmProbe], outcomes: &[FetchOutcome]) -> Result<PrmR
 pub fn as_metadata_urls(issuer: &str) -> Result<Vec<String>> {
     let parsed = endpoint::https_or_loopback(issuer, Source::Server("issuer"))?;
     let path = trimmed_path(&parsed);
-    let mut urls = vec![
-        with_path(&parsed, &format!("/.well-known/{OAUTH_SUFFIX}{path}"), None),
-        with_path(&parsed, &format!("/.well-known/{OIDC_SUFFIX}{path}"), None),
+    let mut paths = vec![
+        format!("/.well-known/{OAUTH_SUFFIX}{path}"),
+        format!("/.well-known/{OIDC_SUFFIX}{path}"),
     ];
     if has_path(&parsed) {
         // OIDC Discovery 1.0 §4: the suffix after the issuer's path.
-        urls.push(with_path(
-            &parsed,
-            &format!("{path}/.well-known/{OIDC_SUFFIX}"),
-            None,
-        ));
+        paths.push(format!("{path}/.well-known/{OIDC_SUFFIX}"));
     }
-    Ok(urls)
+    Ok(paths.iter().map(|p| with_path(&parsed, p, None).into()).collect())
 }
 
 /// Any JSON value, told apart only as "a boolean" or "something else".
@@ -364,13 +360,7 @@ pub fn select_as_metadata(
 /// P-3a: a 2025-03-26 server with no metadata at all: default endpoints on
 /// its origin, no advertised `iss` support.
 pub fn default_metadata(origin: &Url) -> AsMetadata {
-    let at = |path: &str| {
-        let mut url = origin.clone();
-        url.set_path(path);
-        url.set_query(None);
-        url.set_fragment(None);
-        url
-    };
+    let at = |path: &str| with_path(origin, path, None);
     AsMetadata {
         issuer: endpoint::origin(origin),
         authorization_endpoint: at("/authorize"),

@@ -2,7 +2,9 @@
 //!
 //! Pure steps (`challenge`, `discovery`, `registration`, `scope`, `pkce`,
 //! `authorize`, `callback`, `token`) take data and return data; `flow`
-//! sequences them over the one I/O seam in `io`.
+//! sequences them over the one I/O seam in `io`. URLs pass the one
+//! "https or loopback" check in `endpoint`; JSON documents are serde types,
+//! turned into text and back by `crate::codec`.
 
 pub mod authorize;
 pub mod callback;
