@@ -77,10 +77,9 @@ pub struct ClientConfig {
 /// P-10: an https URL with a non-root path, no fragment, no dot segments.
 pub fn valid_metadata_document_url(s: &str) -> bool {
     // Dot segments are looked for in the text: the parser resolves them away.
-    let path = s
-        .split_once("://")
-        .map_or("", |(_, rest)| rest.find('/').map_or("", |at| &rest[at..]));
-    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let after_scheme = s.split_once("://").map_or("", |(_, rest)| rest);
+    let before_query = after_scheme.split(['?', '#']).next().unwrap_or_default();
+    let path = before_query.find('/').map_or("", |at| &before_query[at..]);
     let dot_segment = path.split('/').any(|seg| {
         let seg = seg.to_ascii_lowercase().replace("%2e", ".");
         seg == "." || seg == ".."
