@@ -7,11 +7,13 @@
 //! RFC 9207 `iss` on the way back, then attaches, refreshes and steps up
 //! tokens.
 //!
+//! - [`codec`]: JSON text to and from the core's document types.
 //! - [`core`]: the protocol, sans-IO, host-tested. Rules are cited as `P-n`
 //!   from the project's PROTOCOL.md.
 //! - `web` (wasm only): fetch, storage, crypto, locks and clock adapters.
 //! - `js` (wasm only): the JavaScript API (`McpAuth`, `finishAuth`, errors).
 
+pub mod codec;
 pub mod core;
 
 #[cfg(target_arch = "wasm32")]

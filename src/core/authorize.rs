@@ -1,21 +1,22 @@
 //! The authorization request and the pending record it leaves behind
 //! (P-15..P-17).
 
+use serde::{Deserialize, Serialize};
+use url::Url;
+
 use crate::core::discovery::Discovered;
 use crate::core::io::TokenStorage;
-use crate::core::json::{Fields, Json, ObjectWriter};
 use crate::core::pkce::Pkce;
 use crate::core::registration::{AuthMethod, ClientInfo};
 use crate::core::scope;
 use crate::core::secret::Secret;
-use crate::core::url::append_query;
 
 /// A pending authorization expires after this long (P-16).
 pub const PENDING_TTL_MS: u64 = 10 * 60 * 1000;
 
 /// Everything `finishAuth` needs, stored in `sessionStorage` under `state`
 /// before the redirect, so the callback page needs no configuration.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingRecord {
     pub state: String,
     pub verifier: Secret,
@@ -39,51 +40,6 @@ pub struct PendingRecord {
 impl PendingRecord {
     pub fn is_expired(&self, now_ms: u64) -> bool {
         now_ms.saturating_sub(self.created_at_ms) > PENDING_TTL_MS
-    }
-
-    pub fn to_json(&self) -> String {
-        let mut w = ObjectWriter::start();
-        w.str("state", &self.state);
-        w.str("verifier", self.verifier.expose());
-        w.str("issuer", &self.issuer);
-        w.bool("iss_advertised", self.iss_advertised);
-        w.str("token_endpoint", &self.token_endpoint);
-        w.str("client_id", &self.client_id);
-        w.opt_str("client_secret", self.client_secret.as_ref().map(Secret::expose));
-        w.str("auth_method", self.auth_method.as_str());
-        w.str("redirect_uri", &self.redirect_uri);
-        w.str("resource", &self.resource);
-        w.list("scope", Some(&self.scope));
-        w.str("server_url", &self.server_url);
-        w.str("return_to", &self.return_to);
-        w.num("created_at_ms", Some(self.created_at_ms));
-        w.str("token_storage", self.token_storage.as_str());
-        w.end()
-    }
-
-    pub fn from_json(j: &Json) -> Option<PendingRecord> {
-        let mut f = Fields::new(j);
-        let auth_method = AuthMethod::parse(j.str_field("auth_method").unwrap_or_default());
-        let created_at_ms = f.num("created_at_ms");
-        let token_storage = j.str_field("token_storage").and_then(TokenStorage::parse);
-        let r = PendingRecord {
-            state: f.str("state"),
-            verifier: Secret::new(f.str("verifier")),
-            issuer: f.str("issuer"),
-            iss_advertised: f.bool("iss_advertised"),
-            token_endpoint: f.str("token_endpoint"),
-            client_id: f.str("client_id"),
-            client_secret: f.opt_str("client_secret").map(Secret::new),
-            auth_method: f.check(auth_method, AuthMethod::None),
-            redirect_uri: f.str("redirect_uri"),
-            resource: f.str("resource"),
-            scope: f.list("scope"),
-            server_url: f.str("server_url"),
-            return_to: f.str("return_to"),
-            created_at_ms: f.check(created_at_ms, 0),
-            token_storage: f.check(token_storage, TokenStorage::Session),
-        };
-        f.done(r)
     }
 }
 
@@ -109,8 +65,8 @@ pub fn authorization_request(
         challenge,
         state,
     } = pkce;
-    let scope_str = scope::join(params.scope);
-    let mut query: Vec<(&str, &str)> = vec![
+    let scope = scope::join(params.scope);
+    let mut query = vec![
         ("response_type", "code"),
         ("client_id", &client.client_id),
         ("redirect_uri", &client.redirect_uri),
@@ -119,16 +75,16 @@ pub fn authorization_request(
         ("state", &state),
         ("resource", &discovered.resource),
     ];
-    if !scope_str.is_empty() {
-        query.push(("scope", &scope_str));
+    if !scope.is_empty() {
+        query.push(("scope", &scope));
     }
-    let url = append_query(&discovered.metadata.authorization_endpoint, &query);
+    let url = with_query(&discovered.metadata.authorization_endpoint, &query);
     let record = PendingRecord {
         state: state.clone(),
         verifier,
         issuer: discovered.metadata.issuer.clone(),
         iss_advertised: discovered.metadata.iss_parameter_supported,
-        token_endpoint: discovered.metadata.token_endpoint.clone(),
+        token_endpoint: discovered.metadata.token_endpoint.to_string(),
         client_id: client.client_id.clone(),
         client_secret: client.client_secret.clone(),
         auth_method: client.auth_method,
@@ -141,6 +97,20 @@ pub fn authorization_request(
         token_storage: params.token_storage,
     };
     (url, record)
+}
+
+/// `endpoint` with `pairs` form-encoded after its own query (RFC 6749 §3.1
+/// keeps that query). The fragment goes: a query after it would not be one.
+pub fn with_query(endpoint: &Url, pairs: &[(&str, &str)]) -> String {
+    let mut url = endpoint.clone();
+    url.set_fragment(None);
+    if !pairs.is_empty() {
+        // A query ending in `&` is already separated: no empty pair between.
+        let own = url.query().map(|q| q.trim_end_matches('&').to_string());
+        url.set_query(own.as_deref());
+        url.query_pairs_mut().extend_pairs(pairs);
+    }
+    url.into()
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -1,10 +1,11 @@
 use super::*;
 use crate::core::discovery::AsMetadata;
-use crate::core::encoding::form_urldecode;
 use crate::core::io::TokenStorage;
 use crate::core::pkce;
 use crate::core::registration::ClientSource;
+use crate::core::testing::form_urldecode;
 use crate::core::testing::sha256;
+use crate::core::testing::{from_json, to_json, url};
 
 const AUTHZ: &str = "https://as.example.com/authorize";
 const NOW: u64 = 1_700_000_000_000;
@@ -26,8 +27,8 @@ const STATE_32_64: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
 fn metadata(authorization_endpoint: &str, iss_supported: bool) -> AsMetadata {
     AsMetadata {
         issuer: "https://as.example.com".into(),
-        authorization_endpoint: authorization_endpoint.into(),
-        token_endpoint: "https://as.example.com/token".into(),
+        authorization_endpoint: url(authorization_endpoint),
+        token_endpoint: url("https://as.example.com/token"),
         registration_endpoint: None,
         revocation_endpoint: None,
         scopes_supported: Vec::new(),
@@ -266,7 +267,7 @@ fn p16_pending_record_holds_every_field() {
     c.auth_method = AuthMethod::ClientSecretPost;
     let mut d = discovered("https://mcp.example.com/mcp", AUTHZ);
     d.metadata.issuer = "https://as.example.com/tenant".into();
-    d.metadata.token_endpoint = "https://as.example.com/tenant/token".into();
+    d.metadata.token_endpoint = url("https://as.example.com/tenant/token");
     d.metadata.iss_parameter_supported = false;
     let requested = scopes(&["mcp:read", "offline_access"]);
     let (_, r) = build_with(&d, &c, &requested, &counting_random());
@@ -308,8 +309,8 @@ fn p16_record_json_round_trips_with_a_secret() {
         &scopes(&["a", "b"]),
         &counting_random(),
     );
-    let text = r.to_json().to_string();
-    let back = PendingRecord::from_json(&Json::parse(&text).expect("valid JSON"));
+    let text = to_json(&r);
+    let back = from_json::<PendingRecord>(&text);
     assert_eq!(back, Some(r));
 }
 
@@ -317,21 +318,15 @@ fn p16_record_json_round_trips_with_a_secret() {
 fn p16_record_json_round_trips_without_secret_or_scope() {
     let (_, r) = build(&[]);
     assert_eq!(r.client_secret, None);
-    let back = PendingRecord::from_json(&Json::parse(&r.to_json().to_string()).expect("valid JSON"));
+    let back = from_json::<PendingRecord>(&to_json(&r));
     assert_eq!(back, Some(r));
 }
 
 #[test]
 fn p16_record_from_json_rejects_a_record_without_verifier() {
     let (_, r) = build(&[]);
-    let text = r
-        .to_json()
-        .to_string()
-        .replace("\"verifier\"", "\"verifier_gone\"");
-    assert_eq!(
-        PendingRecord::from_json(&Json::parse(&text).expect("valid JSON")),
-        None
-    );
+    let text = to_json(&r).replace("\"verifier\"", "\"verifier_gone\"");
+    assert_eq!(from_json::<PendingRecord>(&text), None);
 }
 
 #[test]
@@ -392,4 +387,45 @@ fn p28_pending_record_debug_hides_verifier_and_secret() {
     let dbg = format!("{r:?}");
     assert!(!dbg.contains(VERIFIER_0_32), "{dbg}");
     assert!(!dbg.contains("s3cret-value"), "{dbg}");
+}
+
+// ---- The authorization URL's query (url crate) ----
+
+#[test]
+fn p15_query_is_started_form_encoded() {
+    assert_eq!(
+        with_query(&url("https://h/a"), &[("x", "1 2"), ("y", "&")]),
+        "https://h/a?x=1+2&y=%26"
+    );
+}
+
+#[test]
+fn p15_query_extends_the_endpoints_own_query() {
+    assert_eq!(
+        with_query(&url("https://h/a?k=v"), &[("x", "1")]),
+        "https://h/a?k=v&x=1"
+    );
+    assert_eq!(with_query(&url("https://h/a?"), &[("x", "1")]), "https://h/a?x=1");
+    assert_eq!(
+        with_query(&url("https://h/a?k=v&"), &[("x", "1")]),
+        "https://h/a?k=v&x=1"
+    );
+}
+
+#[test]
+fn p15_query_drops_the_fragment() {
+    assert_eq!(
+        with_query(&url("https://h/a?k#f?g"), &[("x", "1")]),
+        "https://h/a?k&x=1"
+    );
+    assert_eq!(with_query(&url("https://h/a#f"), &[]), "https://h/a");
+}
+
+#[test]
+fn p32_stored_pending_record_with_a_field_of_the_wrong_type_is_absent() {
+    let (_, r) = build(&[]);
+    let text = to_json(&r).replace("\"created_at_ms\":", "\"created_at_ms\":\"x\",\"was\":");
+    assert_eq!(from_json::<PendingRecord>(&text), None);
+    let text = to_json(&r).replace("\"token_storage\":\"", "\"token_storage\":\"cookie-");
+    assert_eq!(from_json::<PendingRecord>(&text), None);
 }

@@ -15,14 +15,20 @@ pub struct CallbackParams(pub Vec<(String, String)>);
 impl CallbackParams {
     /// P-18's second form: `finishAuth(code, iss?)`.
     pub fn from_code(code: &str, iss: Option<&str>) -> CallbackParams {
-        // By push, not `vec![..]`: the challenge parser's push of the same
-        // pair type is shared.
-        let mut v = Vec::new();
-        v.push(("code".to_string(), code.to_string()));
-        if let Some(i) = iss {
-            v.push(("iss".to_string(), i.to_string()));
-        }
-        CallbackParams(v)
+        let mut pairs = vec![("code".to_string(), code.to_string())];
+        pairs.extend(iss.map(|i| ("iss".to_string(), i.to_string())));
+        CallbackParams(pairs)
+    }
+
+    /// A callback query (with or without its leading `?`), decoded as
+    /// `URLSearchParams` decodes it.
+    pub fn from_query(query: &str) -> CallbackParams {
+        let query = query.strip_prefix('?').unwrap_or(query);
+        CallbackParams(
+            url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+        )
     }
 
     /// The first value of `name`, as `URLSearchParams.get` returns it.
@@ -86,18 +92,14 @@ pub fn sole_pending<'a>(
     server_url: Option<&str>,
     now_ms: u64,
 ) -> Result<&'a PendingRecord> {
-    // A loop rather than two chained `filter` adapters (smaller in wasm).
-    let mut sole = None;
-    for r in records {
-        if r.is_expired(now_ms) || server_url.is_some_and(|s| r.server_url != s) {
-            continue;
-        }
-        if sole.is_some() {
-            return Err(Error::UnknownState);
-        }
-        sole = Some(r);
+    let mut live = records
+        .iter()
+        .filter(|r| !r.is_expired(now_ms))
+        .filter(|r| server_url.is_none_or(|s| r.server_url == s));
+    match (live.next(), live.next()) {
+        (Some(sole), None) => Ok(sole),
+        _ => Err(Error::UnknownState),
     }
-    sole.ok_or(Error::UnknownState)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -1,9 +1,9 @@
 use super::*;
 use crate::core::authorize::PENDING_TTL_MS;
-use crate::core::encoding::form_urldecode;
 use crate::core::io::TokenStorage;
 use crate::core::registration::AuthMethod;
 use crate::core::secret::Secret;
+use crate::core::testing::form_urldecode;
 
 const ISSUER: &str = "https://as.example.com";
 const NOW: u64 = 1_700_000_000_000;

@@ -10,7 +10,7 @@
 //! panics.
 
 use super::scope;
-use super::url::{find_byte, is_space_or_control};
+use crate::core::endpoint::{self, Source};
 
 /// One challenge of a `WWW-Authenticate` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,9 +40,6 @@ impl Challenge {
             .map(|(_, v)| v.as_str())
     }
 }
-
-// The sets below are `matches!` patterns, not `b"...".contains(&b)`, which
-// would link core's memchr.
 
 /// `tchar` of RFC 9110 §5.6.2.
 fn is_tchar(b: u8) -> bool {
@@ -103,12 +100,7 @@ impl<'a> Cursor<'a> {
 
     fn take_while(&mut self, pred: impl Fn(u8) -> bool) -> &'a str {
         let start = self.pos;
-        // `pred` called directly: `is_some_and(&pred)` goes through a
-        // by-reference closure shim per predicate.
-        while let Some(b) = self.peek() {
-            if !pred(b) {
-                break;
-            }
+        while self.peek().is_some_and(&pred) {
             self.pos += 1;
         }
         self.s.get(start..self.pos).unwrap_or_default()
@@ -139,8 +131,7 @@ impl<'a> Cursor<'a> {
     fn quoted_string(&mut self) -> String {
         // By byte, copying unescaped runs whole: `"` and `\` are ASCII, so
         // they never occur inside a multi-byte char, and every run starts and
-        // ends next to one of them (a char boundary). No `char_indices`,
-        // whose iterator core would link for this function alone.
+        // ends next to one of them (a char boundary).
         let mut out = String::new();
         // Skip the opening quote.
         self.pos += 1;
@@ -312,32 +303,8 @@ pub struct BearerChallenge {
 /// must be ignored (P-1) rather than resolved against the server URL, since
 /// P-3 then fetches exactly that URL.
 fn is_absolute_http_url(s: &str) -> bool {
-    if s.chars().any(is_space_or_control) {
-        return false;
-    }
-    let rest = ["https://", "http://"].iter().find_map(|prefix| {
-        let head = s.get(..prefix.len())?;
-        head.eq_ignore_ascii_case(prefix)
-            .then(|| s.get(prefix.len()..).unwrap_or_default())
-    });
-    let Some(rest) = rest else {
-        return false;
-    };
-    let authority = match find_byte(rest, b"/?#") {
-        Some(end) => rest.get(..end).unwrap_or_default(),
-        None => rest,
-    };
-    // Userinfo is not the host: `https://user@` has none. The host starts
-    // after the last '@', found by walking back over the bytes ('@' is
-    // ASCII): `rsplit` would link core's reverse searcher, `rposition` a
-    // reverse iterator fold.
-    let bytes = authority.as_bytes();
-    let mut start = bytes.len();
-    while start > 0 && bytes[start - 1] != b'@' {
-        start -= 1;
-    }
-    let host_port = authority.get(start..).unwrap_or_default();
-    !host_port.is_empty() && !host_port.starts_with(':')
+    endpoint::parse(s, Source::Server("resource_metadata"))
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()))
 }
 
 /// The first challenge whose scheme is `Bearer` (case-insensitive), read into

@@ -5,11 +5,19 @@
 //! side may therefore send them in parallel: cold discovery costs one round
 //! trip per step however deep the fallback chain is, yet the result is the
 //! one a sequential client would get.
+//!
+//! The two metadata documents are read into [`PrmDocument`] and
+//! [`AsMetadataDocument`] as the servers write them; validation turns them
+//! into [`ProtectedResource`] and [`AsMetadata`]. Identifiers (`resource`,
+//! `issuer`) stay the strings the server wrote and are compared as such
+//! (P-4, P-6); endpoints become checked `Url`s.
 
+use serde::{Deserialize, Deserializer, Serialize};
+use url::Url;
+
+use crate::core::endpoint::{self, Source};
 use crate::core::error::{DiscoveryStage, Error, Result};
 use crate::core::http::{probe_verdict, FetchOutcome, HttpRequest, ProbeVerdict};
-use crate::core::json::{Fields, Json, ObjectWriter};
-use crate::core::url::{strip_fragment, well_known, well_known_parts, Url};
 
 const PRM_SUFFIX: &str = "oauth-protected-resource";
 const OAUTH_SUFFIX: &str = "oauth-authorization-server";
@@ -25,23 +33,38 @@ pub struct ServerUrl {
 
 impl ServerUrl {
     pub fn parse(s: &str) -> Result<ServerUrl> {
-        let as_written = strip_fragment(s).to_string();
-        let parsed =
-            Url::parse(&as_written).map_err(|_| Error::config("serverUrl is not an absolute URL"))?;
-        if !parsed.is_https_or_loopback() {
-            return Err(Error::InsecureEndpoint { url: as_written });
-        }
+        let as_written = s.split_once('#').map_or(s, |(before, _)| before).to_string();
+        let parsed = endpoint::https_or_loopback(&as_written, Source::Config("serverUrl"))?;
         Ok(ServerUrl { as_written, parsed })
     }
 
     /// `scheme://host[:port]`, the resource identifier of the root probe (P-4).
     pub fn origin(&self) -> String {
-        self.parsed.origin()
+        endpoint::origin(&self.parsed)
     }
 
     fn has_path(&self) -> bool {
-        !(self.parsed.path.is_empty() || self.parsed.path == "/")
+        has_path(&self.parsed)
     }
+}
+
+fn has_path(url: &Url) -> bool {
+    !matches!(url.path(), "" | "/")
+}
+
+/// `base` with this path and query, without fragment.
+fn with_path(base: &Url, path: &str, query: Option<&str>) -> Url {
+    let mut url = base.clone();
+    url.set_path(path);
+    url.set_query(query);
+    url.set_fragment(None);
+    url
+}
+
+/// The path that well-known URLs are built from: one trailing `/` removed
+/// (RFC 8414 §3.1, RFC 9728 §3.1), so `/` becomes empty.
+fn trimmed_path(url: &Url) -> &str {
+    url.path().strip_suffix('/').unwrap_or(url.path())
 }
 
 /// One protected-resource-metadata URL and the `resource` it must name (P-4).
@@ -55,40 +78,41 @@ pub struct PrmProbe {
 
 /// P-3: the PRM URLs in priority order.
 pub fn prm_probes(server: &ServerUrl, resource_metadata: Option<&str>) -> Result<Vec<PrmProbe>> {
-    // Every list is built by `push` (one code path, no `vec![..]`).
-    let mut probes = Vec::new();
     if let Some(url) = resource_metadata {
         // Fetched over plain http, the metadata could name any AS (P-17's rule, here too).
-        if !Url::parse(url).is_ok_and(|u| u.is_https_or_loopback()) {
-            return Err(Error::InsecureEndpoint { url: url.to_string() });
-        }
-        probes.push(PrmProbe {
+        endpoint::https_or_loopback(url, Source::Server("resource_metadata"))?;
+        return Ok(vec![PrmProbe {
             url: url.to_string(),
             expected_resource: server.as_written.clone(),
             origin_resource: !server.has_path(),
-        });
-        return Ok(probes);
+        }]);
     }
-    if server.has_path() {
-        let mut url = well_known(&server.as_written, PRM_SUFFIX).map_err(|_| Error::config("serverUrl"))?;
-        // RFC 9728 §3.1 inserts the suffix before the path *and query*: the
-        // query is part of the resource identifier this URL stands for.
-        if let Some(q) = &server.parsed.query {
-            url.push('?');
-            url.push_str(q);
-        }
-        probes.push(PrmProbe {
-            url,
-            expected_resource: server.as_written.clone(),
-            origin_resource: false,
-        });
-    }
-    probes.push(PrmProbe {
-        url: format!("{}/.well-known/{PRM_SUFFIX}", server.origin()),
+    let root = PrmProbe {
+        url: with_path(&server.parsed, &format!("/.well-known/{PRM_SUFFIX}"), None).into(),
         expected_resource: server.origin(),
         origin_resource: true,
-    });
-    Ok(probes)
+    };
+    if !server.has_path() {
+        return Ok(vec![root]);
+    }
+    // RFC 9728 §3.1 inserts the suffix before the path *and query*: the
+    // query is part of the resource identifier this URL stands for.
+    let base = &server.parsed;
+    let path = trimmed_path(base);
+    let path_aware = PrmProbe {
+        url: with_path(base, &format!("/.well-known/{PRM_SUFFIX}{path}"), base.query()).into(),
+        expected_resource: server.as_written.clone(),
+        origin_resource: false,
+    };
+    Ok(vec![path_aware, root])
+}
+
+/// RFC 9728 metadata as the server writes it (the members a client uses).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PrmDocument {
+    pub resource: Option<String>,
+    pub authorization_servers: Option<Vec<String>>,
+    pub scopes_supported: Option<Vec<String>>,
 }
 
 /// RFC 9728 metadata, with `resource` kept exactly as received (P-4, P-15).
@@ -120,6 +144,25 @@ fn resource_matches(probe: &PrmProbe, received: &str) -> bool {
             || probe.expected_resource.strip_suffix('/') == Some(received))
 }
 
+/// P-4: the document found at `probe`, checked against what it must name.
+fn protected_resource(probe: &PrmProbe, doc: PrmDocument) -> Result<ProtectedResource> {
+    let resource = doc
+        .resource
+        .ok_or_else(|| Error::invalid("protected resource metadata has no resource"))?;
+    if !resource_matches(probe, &resource) {
+        return Err(Error::ResourceMismatch {
+            expected: probe.expected_resource.clone(),
+            received: resource,
+        });
+    }
+    Ok(ProtectedResource {
+        resource,
+        authorization_servers: doc.authorization_servers.unwrap_or_default(),
+        scopes_supported: doc.scopes_supported.unwrap_or_default(),
+        metadata_url: probe.url.clone(),
+    })
+}
+
 /// P-3/P-4: pick the first useful answer in priority order.
 pub fn select_prm(probes: &[PrmProbe], outcomes: &[FetchOutcome]) -> Result<PrmResult> {
     let mut all_network = true;
@@ -134,26 +177,10 @@ pub fn select_prm(probes: &[PrmProbe], outcomes: &[FetchOutcome]) -> Result<PrmR
                 })
             }
             ProbeVerdict::Found(resp) => {
-                let json = resp
-                    .json_object()
-                    .ok_or_else(|| Error::invalid("protected resource metadata is not a JSON object"))?;
-                let resource = json
-                    .str_field("resource")
-                    .ok_or_else(|| Error::invalid("protected resource metadata has no resource"))?;
-                if !resource_matches(probe, resource) {
-                    return Err(Error::ResourceMismatch {
-                        expected: probe.expected_resource.clone(),
-                        received: resource.to_string(),
-                    });
-                }
-                return Ok(PrmResult::Found(ProtectedResource {
-                    resource: resource.to_string(),
-                    authorization_servers: json
-                        .string_array_field("authorization_servers")
-                        .unwrap_or_default(),
-                    scopes_supported: json.string_array_field("scopes_supported").unwrap_or_default(),
-                    metadata_url: probe.url.clone(),
-                }));
+                let doc = resp.document().map_err(|_| {
+                    Error::invalid("protected resource metadata is not a JSON object of the RFC 9728 shape")
+                })?;
+                return protected_resource(probe, doc).map(PrmResult::Found);
             }
         }
     }
@@ -164,36 +191,65 @@ pub fn select_prm(probes: &[PrmProbe], outcomes: &[FetchOutcome]) -> Result<PrmR
 
 /// P-5: the AS metadata URLs in priority order.
 pub fn as_metadata_urls(issuer: &str) -> Result<Vec<String>> {
-    // One parse for all three URLs.
-    let (parsed, origin, path) =
-        well_known_parts(issuer).map_err(|_| Error::invalid("issuer is not an absolute URL"))?;
-    if !parsed.is_https_or_loopback() {
-        return Err(Error::InsecureEndpoint {
-            url: issuer.to_string(),
-        });
+    let parsed = endpoint::https_or_loopback(issuer, Source::Server("issuer"))?;
+    let path = trimmed_path(&parsed);
+    let mut paths = vec![
+        format!("/.well-known/{OAUTH_SUFFIX}{path}"),
+        format!("/.well-known/{OIDC_SUFFIX}{path}"),
+    ];
+    if has_path(&parsed) {
+        // OIDC Discovery 1.0 §4: the suffix after the issuer's path.
+        paths.push(format!("{path}/.well-known/{OIDC_SUFFIX}"));
     }
-    // By push, not `vec![..]`: the String push is shared with other lists.
-    let mut urls = Vec::new();
-    urls.push(format!("{origin}/.well-known/{OAUTH_SUFFIX}{path}"));
-    urls.push(format!("{origin}/.well-known/{OIDC_SUFFIX}{path}"));
-    if !(parsed.path.is_empty() || parsed.path == "/") {
-        urls.push(format!("{origin}{path}/.well-known/{OIDC_SUFFIX}"));
-    }
-    Ok(urls)
+    Ok(paths.iter().map(|p| with_path(&parsed, p, None).into()).collect())
 }
 
-/// RFC 8414 metadata, reduced to what a public client uses.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AsMetadata {
-    pub issuer: String,
-    pub authorization_endpoint: String,
-    pub token_endpoint: String,
+/// Any JSON value, told apart only as "a boolean" or "something else".
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Flag {
+    Bool(bool),
+    #[allow(dead_code)]
+    Other(serde::de::IgnoredAny),
+}
+
+/// `true` only for the JSON value `true`; anything else (`"true"`, `1`,
+/// `null`) is false: "advertised" means exactly `true` (P-20).
+fn exactly_true<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    Ok(matches!(Flag::deserialize(d)?, Flag::Bool(true)))
+}
+
+/// RFC 8414 metadata as the server writes it (the members a client uses).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct AsMetadataDocument {
+    pub issuer: Option<String>,
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
     pub registration_endpoint: Option<String>,
     pub revocation_endpoint: Option<String>,
+    pub scopes_supported: Option<Vec<String>>,
+    pub code_challenge_methods_supported: Option<Vec<String>>,
+    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "exactly_true")]
+    pub authorization_response_iss_parameter_supported: bool,
+    #[serde(default, deserialize_with = "exactly_true")]
+    pub client_id_metadata_document_supported: bool,
+}
+
+/// RFC 8414 metadata, validated, reduced to what a public client uses; also
+/// the stored form (inside [`Discovered`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AsMetadata {
+    pub issuer: String,
+    pub authorization_endpoint: Url,
+    pub token_endpoint: Url,
+    pub registration_endpoint: Option<Url>,
+    pub revocation_endpoint: Option<Url>,
     pub scopes_supported: Vec<String>,
     pub code_challenge_methods_supported: Option<Vec<String>>,
     /// P-20: `authorization_response_iss_parameter_supported` is exactly `true`.
     pub iss_parameter_supported: bool,
+    #[serde(rename = "cimd")]
     pub client_id_metadata_document_supported: bool,
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
     /// False for P-3a's default endpoints (no metadata document at all).
@@ -207,80 +263,63 @@ pub struct DiscoveryOptions {
     pub allow_missing_pkce_metadata: bool,
 }
 
-fn checked_endpoint(json: &Json, field: &str, required: bool) -> Result<Option<String>> {
-    match json.str_field(field) {
-        None if required => Err(Error::invalid(format!(
-            "authorization server metadata has no {field}"
-        ))),
-        None => Ok(None),
-        Some(url) => match Url::parse(url) {
-            Ok(u) if u.is_https_or_loopback() => Ok(Some(url.to_string())),
-            Ok(_) => Err(Error::InsecureEndpoint { url: url.to_string() }),
-            Err(_) => Err(Error::invalid(format!("{field} is not an absolute URL"))),
-        },
-    }
+/// An endpoint of the metadata, https or loopback.
+fn checked_endpoint(value: Option<&str>, field: &'static str) -> Result<Option<Url>> {
+    value
+        .map(|url| endpoint::https_or_loopback(url, Source::Server(field)))
+        .transpose()
+}
+
+fn required_endpoint(value: Option<&str>, field: &'static str) -> Result<Url> {
+    checked_endpoint(value, field)?
+        .ok_or_else(|| Error::invalid(format!("authorization server metadata has no {field}")))
 }
 
 /// P-6, P-7 and the endpoint checks, on one metadata document.
-pub fn parse_as_metadata(expected_issuer: &str, json: &Json, opts: DiscoveryOptions) -> Result<AsMetadata> {
-    if !json.is_object() {
-        return Err(Error::invalid(
-            "authorization server metadata is not a JSON object",
-        ));
-    }
-    let issuer = json.str_field("issuer").unwrap_or_default();
+pub fn parse_as_metadata(
+    expected_issuer: &str,
+    doc: AsMetadataDocument,
+    opts: DiscoveryOptions,
+) -> Result<AsMetadata> {
+    let issuer = doc.issuer.unwrap_or_default();
     if issuer != expected_issuer {
         return Err(Error::AuthorizationServerMismatch {
             expected: expected_issuer.to_string(),
-            received: issuer.to_string(),
+            received: issuer,
         });
     }
-    // The list is read again at the end rather than kept across the
-    // endpoint checks, whose early returns would each drop it inline.
-    let s256 = json
-        .string_array_field("code_challenge_methods_supported")
-        .is_some_and(|m| m.iter().any(|x| x == "S256"));
+    let methods = doc.code_challenge_methods_supported;
+    let s256 = methods.as_ref().is_some_and(|m| m.iter().any(|x| x == "S256"));
     // The opt-out covers servers that *omit* the field (P-7); one that lists
     // methods without S256 has said it will not do S256, so it stays refused.
-    let omitted = matches!(
-        json.get("code_challenge_methods_supported"),
-        None | Some(Json::Null)
-    );
-    let pkce_ok = s256 || (omitted && opts.allow_missing_pkce_metadata);
+    let pkce_ok = s256 || (methods.is_none() && opts.allow_missing_pkce_metadata);
     if !pkce_ok {
-        return Err(Error::PkceNotSupported {
-            issuer: issuer.to_string(),
-        });
+        return Err(Error::PkceNotSupported { issuer });
     }
-    let authorization_endpoint = checked_endpoint(json, "authorization_endpoint", true)?;
-    let token_endpoint = checked_endpoint(json, "token_endpoint", true)?;
-    let registration_endpoint = checked_endpoint(json, "registration_endpoint", false)?;
-    let revocation_endpoint = checked_endpoint(json, "revocation_endpoint", false)?;
     Ok(AsMetadata {
-        issuer: issuer.to_string(),
-        authorization_endpoint: authorization_endpoint.unwrap_or_default(),
-        token_endpoint: token_endpoint.unwrap_or_default(),
-        registration_endpoint,
-        revocation_endpoint,
-        scopes_supported: json.string_array_field("scopes_supported").unwrap_or_default(),
-        code_challenge_methods_supported: json.string_array_field("code_challenge_methods_supported"),
-        // `as_bool`, not `== Some(&Json::Bool(true))`: the deep `Json`
-        // equality would be linked for these two reads alone.
-        iss_parameter_supported: json
-            .get("authorization_response_iss_parameter_supported")
-            .and_then(Json::as_bool)
-            == Some(true),
-        client_id_metadata_document_supported: json
-            .get("client_id_metadata_document_supported")
-            .and_then(Json::as_bool)
-            == Some(true),
-        token_endpoint_auth_methods_supported: json
-            .string_array_field("token_endpoint_auth_methods_supported"),
+        authorization_endpoint: required_endpoint(
+            doc.authorization_endpoint.as_deref(),
+            "authorization_endpoint",
+        )?,
+        token_endpoint: required_endpoint(doc.token_endpoint.as_deref(), "token_endpoint")?,
+        registration_endpoint: checked_endpoint(
+            doc.registration_endpoint.as_deref(),
+            "registration_endpoint",
+        )?,
+        revocation_endpoint: checked_endpoint(doc.revocation_endpoint.as_deref(), "revocation_endpoint")?,
+        issuer,
+        scopes_supported: doc.scopes_supported.unwrap_or_default(),
+        code_challenge_methods_supported: methods,
+        iss_parameter_supported: doc.authorization_response_iss_parameter_supported,
+        client_id_metadata_document_supported: doc.client_id_metadata_document_supported,
+        token_endpoint_auth_methods_supported: doc.token_endpoint_auth_methods_supported,
         from_document: true,
     })
 }
 
 /// The outcome of the AS-metadata step.
+// One value per discovery, moved once: boxing the metadata buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AsResult {
     Found(AsMetadata),
@@ -306,10 +345,10 @@ pub fn select_as_metadata(
                 })
             }
             ProbeVerdict::Found(resp) => {
-                let json = resp
-                    .json()
-                    .ok_or_else(|| Error::invalid("authorization server metadata is not JSON"))?;
-                return parse_as_metadata(issuer, &json, opts).map(AsResult::Found);
+                let doc = resp.document().map_err(|_| {
+                    Error::invalid("authorization server metadata is not a JSON object of the RFC 8414 shape")
+                })?;
+                return parse_as_metadata(issuer, doc, opts).map(AsResult::Found);
             }
         }
     }
@@ -320,12 +359,13 @@ pub fn select_as_metadata(
 
 /// P-3a: a 2025-03-26 server with no metadata at all: default endpoints on
 /// its origin, no advertised `iss` support.
-pub fn default_metadata(origin: &str) -> AsMetadata {
+pub fn default_metadata(origin: &Url) -> AsMetadata {
+    let at = |path: &str| with_path(origin, path, None);
     AsMetadata {
-        issuer: origin.to_string(),
-        authorization_endpoint: format!("{origin}/authorize"),
-        token_endpoint: format!("{origin}/token"),
-        registration_endpoint: Some(format!("{origin}/register")),
+        issuer: endpoint::origin(origin),
+        authorization_endpoint: at("/authorize"),
+        token_endpoint: at("/token"),
+        registration_endpoint: Some(at("/register")),
         revocation_endpoint: None,
         scopes_supported: Vec::new(),
         code_challenge_methods_supported: None,
@@ -337,7 +377,7 @@ pub fn default_metadata(origin: &str) -> AsMetadata {
 }
 
 /// Everything discovery learned, cached per server URL.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Discovered {
     /// The `resource` parameter to send (P-15).
     pub resource: String,
@@ -346,79 +386,22 @@ pub struct Discovered {
     pub metadata: AsMetadata,
 }
 
-impl AsMetadata {
-    pub fn to_json(&self) -> String {
-        let mut w = ObjectWriter::start();
-        w.str("issuer", &self.issuer);
-        w.str("authorization_endpoint", &self.authorization_endpoint);
-        w.str("token_endpoint", &self.token_endpoint);
-        w.opt_str("registration_endpoint", self.registration_endpoint.as_deref());
-        w.opt_str("revocation_endpoint", self.revocation_endpoint.as_deref());
-        w.list("scopes_supported", Some(&self.scopes_supported));
-        w.list(
-            "code_challenge_methods_supported",
-            self.code_challenge_methods_supported.as_deref(),
-        );
-        w.bool("iss_parameter_supported", self.iss_parameter_supported);
-        w.bool("cimd", self.client_id_metadata_document_supported);
-        w.list(
-            "token_endpoint_auth_methods_supported",
-            self.token_endpoint_auth_methods_supported.as_deref(),
-        );
-        w.bool("from_document", self.from_document);
-        w.end()
-    }
-
-    pub fn from_json(j: &Json) -> Option<AsMetadata> {
-        let mut f = Fields::new(j);
-        let m = AsMetadata {
-            issuer: f.str("issuer"),
-            authorization_endpoint: f.str("authorization_endpoint"),
-            token_endpoint: f.str("token_endpoint"),
-            registration_endpoint: f.opt_str("registration_endpoint"),
-            revocation_endpoint: f.opt_str("revocation_endpoint"),
-            scopes_supported: f.list("scopes_supported"),
-            code_challenge_methods_supported: f.opt_list("code_challenge_methods_supported"),
-            iss_parameter_supported: f.bool("iss_parameter_supported"),
-            client_id_metadata_document_supported: f.bool("cimd"),
-            token_endpoint_auth_methods_supported: f.opt_list("token_endpoint_auth_methods_supported"),
-            from_document: f.bool("from_document"),
-        };
-        f.done(m)
-    }
-}
-
 impl Discovered {
-    pub fn to_json(&self) -> String {
-        let mut w = ObjectWriter::start();
-        w.str("resource", &self.resource);
-        w.opt_str("resource_metadata_url", self.resource_metadata_url.as_deref());
-        w.list("prm_scopes_supported", Some(&self.prm_scopes_supported));
-        w.raw("metadata", &self.metadata.to_json());
-        w.end()
-    }
-
-    pub fn from_json(j: &Json) -> Option<Discovered> {
-        let metadata = AsMetadata::from_json(j.get("metadata")?)?;
-        let mut f = Fields::new(j);
-        let d = Discovered {
-            resource: f.str("resource"),
-            resource_metadata_url: f.opt_str("resource_metadata_url"),
-            prm_scopes_supported: f.list("prm_scopes_supported"),
-            metadata,
-        };
-        f.done(d)
+    /// A stored record is trusted no more than the network: its endpoints
+    /// pass the same check again (P-32: tampered storage never yields a
+    /// `javascript:` or plain-http endpoint).
+    pub fn is_valid(&self) -> bool {
+        let m = &self.metadata;
+        [&m.authorization_endpoint, &m.token_endpoint]
+            .into_iter()
+            .chain(&m.registration_endpoint)
+            .chain(&m.revocation_endpoint)
+            .all(endpoint::is_https_or_loopback)
     }
 }
 
-/// One discovery GET per URL, in order. A loop, not `map(..).collect()`,
-/// whose adapters core links once per caller.
 fn discovery_requests<'a>(urls: impl Iterator<Item = &'a String>) -> Vec<HttpRequest> {
-    let mut out = Vec::new();
-    for url in urls {
-        out.push(HttpRequest::discovery(url.clone()));
-    }
-    out
+    urls.map(|url| HttpRequest::discovery(url.clone())).collect()
 }
 
 /// Step one of the state machine: waiting for the PRM answers.
@@ -510,7 +493,7 @@ impl ExpectAuthorizationServer {
                         stage: DiscoveryStage::AuthorizationServer,
                         reason: format!(
                             "no metadata found for issuer {}",
-                            crate::core::json::quote(&self.issuer)
+                            crate::codec::to_string(&self.issuer)
                         )
                         .into(),
                         likely_cors: all_network,
@@ -524,7 +507,7 @@ impl ExpectAuthorizationServer {
                         likely_cors: true,
                     });
                 }
-                default_metadata(&self.issuer)
+                default_metadata(&self.server.parsed)
             }
         };
         let (resource, resource_metadata_url, prm_scopes_supported) = match self.prm {

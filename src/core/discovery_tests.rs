@@ -1,5 +1,7 @@
 use super::*;
 use crate::core::http::{HttpResponse, MCP_PROTOCOL_VERSION};
+use crate::core::testing::{from_json, to_json};
+use crate::core::testing::{url, Json};
 
 fn server(s: &str) -> ServerUrl {
     ServerUrl::parse(s).expect(s)
@@ -18,7 +20,13 @@ fn net() -> FetchOutcome {
 }
 
 fn json(s: &str) -> Json {
-    Json::parse(s).expect(s)
+    serde_json::from_str(s).expect(s)
+}
+
+/// The document read as `select_as_metadata` reads it, then validated.
+fn parse_as_metadata(expected: &str, doc: &Json, opts: DiscoveryOptions) -> Result<AsMetadata> {
+    let doc = serde_json::from_value(doc.clone()).map_err(|_| Error::invalid("shape"))?;
+    super::parse_as_metadata(expected, doc, opts)
 }
 
 fn prm(resource: &str, issuer: &str, scope: &str) -> String {
@@ -41,10 +49,7 @@ fn as_with(member: &str) -> Json {
     let mut base = json(&as_doc("https://as", "https://as"));
     let extra = json(&format!("{{{member}}}"));
     if let (Json::Object(m), Json::Object(e)) = (&mut base, extra) {
-        for (k, v) in e {
-            m.retain(|(name, _)| *name != k);
-            m.push((k, v));
-        }
+        m.extend(e);
     }
     base
 }
@@ -52,7 +57,7 @@ fn as_with(member: &str) -> Json {
 fn without(field: &str) -> Json {
     let mut base = json(&as_doc("https://as", "https://as"));
     if let Json::Object(m) = &mut base {
-        m.retain(|(name, _)| name != field);
+        m.remove(field);
     }
     base
 }
@@ -423,7 +428,10 @@ fn p3a_origin_metadata_is_used_when_present() {
         .handle(&[status(404), ok(&as_doc(o, "https://login.example.com"))])
         .expect("discovered");
     assert!(d.metadata.from_document);
-    assert_eq!(d.metadata.token_endpoint, "https://login.example.com/token");
+    assert_eq!(
+        d.metadata.token_endpoint.as_str(),
+        "https://login.example.com/token"
+    );
     assert_eq!(d.resource, "https://mcp.example.com/mcp");
     assert_eq!(d.resource_metadata_url, None);
 }
@@ -436,10 +444,13 @@ fn p3a_no_metadata_at_all_uses_default_endpoints_on_the_origin() {
     let d = as_step.handle(&[status(404), status(404)]).expect("defaults");
     let m = &d.metadata;
     assert_eq!(m.issuer, "https://mcp.example.com:8443");
-    assert_eq!(m.authorization_endpoint, "https://mcp.example.com:8443/authorize");
-    assert_eq!(m.token_endpoint, "https://mcp.example.com:8443/token");
     assert_eq!(
-        m.registration_endpoint.as_deref(),
+        m.authorization_endpoint.as_str(),
+        "https://mcp.example.com:8443/authorize"
+    );
+    assert_eq!(m.token_endpoint.as_str(), "https://mcp.example.com:8443/token");
+    assert_eq!(
+        m.registration_endpoint.as_ref().map(Url::as_str),
         Some("https://mcp.example.com:8443/register")
     );
     assert!(!m.iss_parameter_supported);
@@ -536,7 +547,7 @@ fn p5_select_takes_the_first_success_in_priority_order() {
     let third = ok(&as_doc(issuer, "https://third"));
     let got = select_as_metadata(issuer, &urls, &[status(404), second, third], strict());
     match got {
-        Ok(AsResult::Found(m)) => assert_eq!(m.token_endpoint, "https://second/token"),
+        Ok(AsResult::Found(m)) => assert_eq!(m.token_endpoint.as_str(), "https://second/token"),
         other => panic!("expected Found, got {other:?}"),
     }
 }
@@ -736,7 +747,7 @@ fn endpoints_on_http_loopback_are_allowed() {
     let issuer = "http://localhost:9000";
     let m = parse_as_metadata(issuer, &json(&as_doc(issuer, "http://127.0.0.1:9000")), strict())
         .expect("loopback");
-    assert_eq!(m.token_endpoint, "http://127.0.0.1:9000/token");
+    assert_eq!(m.token_endpoint.as_str(), "http://127.0.0.1:9000/token");
 }
 
 #[test]
@@ -833,7 +844,7 @@ fn state_machine_runs_from_prm_to_discovered() {
     );
     assert_eq!(d.prm_scopes_supported, ["mcp:read"]);
     assert_eq!(d.metadata.issuer, "https://as.example/t1");
-    assert_eq!(d.metadata.token_endpoint, "https://as.example/token");
+    assert_eq!(d.metadata.token_endpoint.as_str(), "https://as.example/token");
     assert!(d.metadata.iss_parameter_supported);
     assert!(d.metadata.from_document);
 }
@@ -858,10 +869,10 @@ fn prm_without_authorization_servers_falls_back_to_the_origin() {
 fn as_metadata_json_round_trip_keeps_every_field() {
     let full = AsMetadata {
         issuer: "https://as/t1".into(),
-        authorization_endpoint: "https://as/authorize".into(),
-        token_endpoint: "https://as/token".into(),
-        registration_endpoint: Some("https://as/register".into()),
-        revocation_endpoint: Some("https://as/revoke".into()),
+        authorization_endpoint: url("https://as/authorize"),
+        token_endpoint: url("https://as/token"),
+        registration_endpoint: Some(url("https://as/register")),
+        revocation_endpoint: Some(url("https://as/revoke")),
         scopes_supported: vec!["openid".into(), "offline_access".into()],
         code_challenge_methods_supported: Some(vec!["S256".into()]),
         iss_parameter_supported: true,
@@ -869,10 +880,10 @@ fn as_metadata_json_round_trip_keeps_every_field() {
         token_endpoint_auth_methods_supported: Some(vec!["none".into(), "client_secret_post".into()]),
         from_document: true,
     };
-    let minimal = default_metadata("http://localhost:1234");
+    let minimal = default_metadata(&url("http://localhost:1234"));
     for m in [full, minimal] {
-        let text = m.to_json().to_string();
-        let back = AsMetadata::from_json(&json(&text));
+        let text = to_json(&m);
+        let back = from_json::<AsMetadata>(&text);
         assert_eq!(back.as_ref(), Some(&m), "{text}");
     }
 }
@@ -883,16 +894,16 @@ fn discovered_json_round_trip_keeps_the_resource_string_exactly() {
         resource: "http://localhost:1234".into(),
         resource_metadata_url: Some("http://localhost:1234/.well-known/oauth-protected-resource".into()),
         prm_scopes_supported: vec!["mcp:read".into(), "mcp:write".into()],
-        metadata: default_metadata("http://localhost:1234"),
+        metadata: default_metadata(&url("http://localhost:1234")),
     };
     let without_prm = Discovered {
         resource: "https://h/mcp?x=1".into(),
         resource_metadata_url: None,
         prm_scopes_supported: Vec::new(),
-        metadata: default_metadata("https://h"),
+        metadata: default_metadata(&url("https://h")),
     };
     for d in [with_prm, without_prm] {
-        let back = Discovered::from_json(&json(&d.to_json().to_string()));
+        let back = from_json::<Discovered>(&to_json(&d));
         assert_eq!(back.as_ref(), Some(&d));
     }
 }
@@ -932,4 +943,196 @@ fn p3_failed_resource_metadata_hint_is_a_discovery_error_not_legacy_mode() {
         ),
         "{err:?}"
     );
+}
+
+// ---- Well-known URLs (P-3, P-5), built with the url crate ----
+
+const OAUTH_WK: &str = "/.well-known/oauth-authorization-server";
+
+#[test]
+fn p5_well_known_for_root_issuers() {
+    for issuer in ["https://as.example", "https://as.example/"] {
+        assert_eq!(
+            as_metadata_urls(issuer).expect(issuer),
+            [
+                "https://as.example/.well-known/oauth-authorization-server",
+                "https://as.example/.well-known/openid-configuration"
+            ]
+        );
+    }
+}
+
+#[test]
+fn p3_well_known_inserts_before_path() {
+    let probes = prm_probes(&server("http://localhost:1234/mcp"), None).expect("probes");
+    assert_eq!(
+        probes[0].url,
+        "http://localhost:1234/.well-known/oauth-protected-resource/mcp"
+    );
+}
+
+#[test]
+fn p5_well_known_removes_one_trailing_slash() {
+    assert_eq!(
+        as_metadata_urls("https://h/t1/").expect("urls")[0],
+        format!("https://h{OAUTH_WK}/t1")
+    );
+    assert_eq!(
+        as_metadata_urls("https://h/t1//").expect("urls")[0],
+        format!("https://h{OAUTH_WK}/t1/")
+    );
+}
+
+#[test]
+fn p5_well_known_drops_query_and_fragment() {
+    assert_eq!(
+        as_metadata_urls("https://h/mcp?a=1#f").expect("urls")[0],
+        format!("https://h{OAUTH_WK}/mcp")
+    );
+    assert_eq!(
+        as_metadata_urls("https://h?a=1").expect("urls")[0],
+        format!("https://h{OAUTH_WK}")
+    );
+}
+
+/// The probe URL is the WHATWG-normalised origin (a fetch sends that
+/// anyway); the resource it must name stays the server URL as written (P-4).
+#[test]
+fn p3_well_known_uses_the_normalised_origin_and_keeps_the_resource_as_written() {
+    let probes = prm_probes(&server("HTTPS://H:443/p"), None).expect("probes");
+    assert_eq!(probes[0].url, "https://h/.well-known/oauth-protected-resource/p");
+    assert_eq!(probes[0].expected_resource, "HTTPS://H:443/p");
+}
+
+#[test]
+fn p5_issuer_with_userinfo_is_refused() {
+    assert!(as_metadata_urls("https://u@h/").is_err());
+}
+
+#[test]
+fn p5_oidc_suffix_is_appended_after_the_path() {
+    for issuer in ["https://as/t1", "https://as/t1/?q#f"] {
+        assert_eq!(
+            as_metadata_urls(issuer).expect(issuer)[2],
+            "https://as/t1/.well-known/openid-configuration"
+        );
+    }
+}
+
+// ---- P-4 exactness where url::Url would add a '/' ----
+
+#[test]
+fn p4_origin_resource_is_kept_exactly_without_the_slash_url_would_add() {
+    let probes = prm_probes(&server("https://h:1"), None).expect("probes");
+    assert_eq!(
+        urls(&probes),
+        ["https://h:1/.well-known/oauth-protected-resource"]
+    );
+    assert_eq!(probes[0].expected_resource, "https://h:1");
+    let p = found(select_prm(&probes, &[ok(&prm("https://h:1", "https://as", "s"))]));
+    assert_eq!(p.resource, "https://h:1");
+    let p = found(select_prm(
+        &probes,
+        &[ok(&prm("https://h:1/", "https://as", "s"))],
+    ));
+    assert_eq!(p.resource, "https://h:1/", "kept as the server wrote it");
+}
+
+#[test]
+fn p15_legacy_server_resource_is_the_server_url_as_written_without_a_slash() {
+    let step = ExpectProtectedResource::new(server("https://h:1"), None, strict()).expect("step");
+    let as_step = step.handle(&[status(404)]).expect("no PRM");
+    let d = as_step.handle(&[status(404), status(404)]).expect("defaults");
+    assert_eq!(d.resource, "https://h:1");
+    assert_eq!(d.metadata.issuer, "https://h:1");
+    assert_eq!(d.metadata.token_endpoint.as_str(), "https://h:1/token");
+}
+
+#[test]
+fn p4_path_resource_with_an_added_slash_is_a_mismatch() {
+    let (expected, received) = mismatch(path_answer("https://h:1/mcp", "https://h:1/mcp/"));
+    assert_eq!(
+        (expected.as_str(), received.as_str()),
+        ("https://h:1/mcp", "https://h:1/mcp/")
+    );
+}
+
+#[test]
+fn server_url_with_a_non_ascii_host_is_invalid_config_naming_punycode() {
+    let err = ServerUrl::parse("https://bücher.example/mcp").expect_err("non-ASCII");
+    assert_eq!(err.code(), "invalid_config");
+    assert!(err.to_string().contains("punycode"), "{err}");
+    assert!(ServerUrl::parse("https://xn--bcher-kva.example/mcp").is_ok());
+}
+
+#[test]
+fn server_url_on_ipv6_loopback_in_any_spelling_is_allowed() {
+    for s in ["http://[::1]:3000/mcp", "http://[0:0:0:0:0:0:0:1]:3000/mcp"] {
+        assert!(ServerUrl::parse(s).is_ok(), "{s}");
+    }
+}
+
+// ---- Documents by serde ----
+
+#[test]
+fn prm_ignores_unknown_fields() {
+    let body = r#"{"resource":"https://h/mcp","authorization_servers":["https://as"],"bearer_methods_supported":["header"],"x":{"y":[1]}}"#;
+    let probes = prm_probes(&server("https://h/mcp"), None).expect("probes");
+    let p = found(select_prm(&probes, &[ok(body), status(404)]));
+    assert_eq!(p.authorization_servers, ["https://as"]);
+}
+
+#[test]
+fn prm_field_of_the_wrong_type_is_invalid_response() {
+    let probes = prm_probes(&server("https://h/mcp"), None).expect("probes");
+    for body in [
+        r#"{"resource":"https://h/mcp","authorization_servers":"https://as"}"#,
+        r#"{"resource":5}"#,
+        r#"{"resource":"https://h/mcp","scopes_supported":[1]}"#,
+        r#"["https://h/mcp"]"#,
+    ] {
+        let err = select_prm(&probes, &[ok(body), status(404)]).expect_err(body);
+        assert_eq!(err.code(), "invalid_response", "{body}");
+    }
+}
+
+#[test]
+fn as_metadata_field_of_the_wrong_type_is_invalid_response() {
+    for member in [
+        r#""token_endpoint":5"#,
+        r#""scopes_supported":"openid""#,
+        r#""issuer":["https://as"]"#,
+    ] {
+        let body = as_with(member).to_string();
+        let r = select_as_metadata("https://as", &["https://as/x".into()], &[ok(&body)], strict());
+        assert_eq!(r.expect_err(member).code(), "invalid_response", "{member}");
+    }
+}
+
+#[test]
+fn as_metadata_ignores_unknown_fields() {
+    let body = as_with(r#""jwks_uri":"https://as/jwks","ext":{"a":[true]}"#).to_string();
+    let r = select_as_metadata("https://as", &["https://as/x".into()], &[ok(&body)], strict());
+    assert!(matches!(r, Ok(AsResult::Found(_))), "{r:?}");
+}
+
+#[test]
+fn as_metadata_endpoint_that_is_not_a_url_is_invalid_response() {
+    let r = parse_as_metadata("https://as", &as_with(r#""token_endpoint":"/token""#), strict());
+    assert_eq!(r.expect_err("relative").code(), "invalid_response");
+}
+
+#[test]
+fn p32_stored_discovery_with_an_insecure_endpoint_is_not_valid() {
+    let mut d = Discovered {
+        resource: "https://h/mcp".into(),
+        resource_metadata_url: None,
+        prm_scopes_supported: Vec::new(),
+        metadata: default_metadata(&url("https://h")),
+    };
+    assert!(d.is_valid());
+    d.metadata.token_endpoint = url("javascript:alert(1)");
+    assert!(!d.is_valid());
+    d.metadata.token_endpoint = url("http://evil.example/token");
+    assert!(!d.is_valid());
 }

@@ -7,9 +7,14 @@
 //! and every value that came from the network is JSON-quoted so that it cannot
 //! forge log lines (P-21).
 
-use crate::core::json::quote;
 use std::borrow::Cow;
 use std::fmt;
+
+/// A value from the network as a JSON string literal: quotes and control
+/// characters escaped, so it cannot forge log lines (P-21).
+fn quote(s: &str) -> String {
+    crate::codec::to_string(s)
+}
 
 /// Where a discovery failure happened, for `DiscoveryError`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,12 +132,11 @@ impl Error {
     /// An OAuth error whose code a server chose; the code is kept only if it
     /// is a plain RFC 6749 error token, so it cannot smuggle text.
     pub fn oauth(code: &str, description: Option<String>, uri: Option<String>) -> Error {
-        // A plain loop: `bytes().all(..)` links an iterator fold for this
-        // one check.
-        let mut clean = !code.is_empty() && code.len() <= 64;
-        for &b in code.as_bytes() {
-            clean &= b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.';
-        }
+        let clean = !code.is_empty()
+            && code.len() <= 64
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
         Error::OAuth {
             code: if clean {
                 code.to_string()
@@ -144,7 +148,6 @@ impl Error {
         }
     }
 
-    // Cow: most of these texts are static and need no allocation.
     pub(crate) fn invalid(what: impl Into<Cow<'static, str>>) -> Error {
         Error::InvalidResponse { what: what.into() }
     }

@@ -31,7 +31,6 @@ use crate::core::token::{
     code_request, invalidated_by, refresh_request, revocation_request, token_response, ClientAuth,
     Invalidate, TokenContext, TokenSet,
 };
-use crate::core::url::Url;
 
 /// P-14: what to do on `403 insufficient_scope`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,8 +69,8 @@ impl Config {
 }
 
 /// A synchronous step between two awaits: the flow's result already, or
-/// what to send next. The async flows hold little more than their await
-/// points; the work lives in these steps (smaller state machines).
+/// what to send next. The async flows read as their await points; the
+/// decisions live in these steps, which tests can reach.
 enum Next<D, T> {
     Done(D),
     Then(T),
@@ -397,10 +396,9 @@ fn finished(
         None => store::save_handoff(io, &record.server_url, &tokens)?,
     }
     io.status(Status::Authorized);
-    // Cloned: moving fields out of `record` drops the rest field by field, inline.
     Ok(Finished {
-        server_url: record.server_url.clone(),
-        return_to: record.return_to.clone(),
+        server_url: record.server_url,
+        return_to: record.return_to,
         scope: tokens.scope.clone(),
         tokens,
     })
@@ -459,10 +457,13 @@ fn plan_refresh(
         client_secret: client.client_secret.as_ref(),
         method: client.auth_method,
     };
-    let req = refresh_request(&d.metadata.token_endpoint, &auth, refresh_token, &tokens.resource)?;
+    let req = refresh_request(
+        d.metadata.token_endpoint.as_str(),
+        &auth,
+        refresh_token,
+        &tokens.resource,
+    )?;
     let plan = RefreshPlan {
-        // Cloned, not moved out: a partial move drops the rest of `d` field
-        // by field, inline.
         issuer: d.metadata.issuer.clone(),
         tokens,
         client_id: client.client_id,
@@ -531,7 +532,7 @@ fn token_client(io: &impl Io, cfg: &Config, d: &Discovered, tokens: &TokenSet) -
 
 /// P-27: a token goes only to the protected resource's origin.
 pub fn may_attach_token(cfg: &Config, request_url: &str) -> bool {
-    Url::parse(request_url).is_ok_and(|u| u.same_origin(&cfg.server.parsed))
+    url::Url::parse(request_url).is_ok_and(|u| u.origin() == cfg.server.parsed.origin())
 }
 
 /// How an authenticated fetch ended.
@@ -698,17 +699,13 @@ pub async fn sign_out(io: &impl Io, cfg: &Config) -> Result<()> {
                 client_secret: c.client_secret.as_ref(),
                 method: c.auth_method,
             };
-            // `push`, not `extend(Result)`: the push is shared, an `extend`
-            // instance would be linked for this list alone.
-            let mut reqs = Vec::new();
-            if let Some(rt) = &tokens.refresh_token {
-                if let Ok(r) = revocation_request(endpoint, &auth, rt, "refresh_token") {
-                    reqs.push(r);
-                }
-            }
-            if let Ok(r) = revocation_request(endpoint, &auth, &tokens.access_token, "access_token") {
-                reqs.push(r);
-            }
+            let refresh = tokens.refresh_token.as_ref().map(|rt| (rt, "refresh_token"));
+            let access = Some((&tokens.access_token, "access_token"));
+            let reqs = refresh
+                .into_iter()
+                .chain(access)
+                .filter_map(|(token, hint)| revocation_request(endpoint.as_str(), &auth, token, hint).ok())
+                .collect();
             io.fetch_all(reqs).await;
         }
     }

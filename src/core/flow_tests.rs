@@ -3,9 +3,9 @@
 
 use super::*;
 use crate::core::authorize::PENDING_TTL_MS;
-use crate::core::encoding::form_urldecode;
 use crate::core::http::{FetchOutcome, HttpRequest, Method};
 use crate::core::io::TokenStorage;
+use crate::core::testing::form_urldecode;
 use crate::core::testing::*;
 use std::cell::RefCell;
 use std::collections::VecDeque;

@@ -5,8 +5,10 @@
 //! a `TypeError` from `fetch`: unreachable host or, far more often, missing
 //! CORS headers (P-2, P-8).
 
-use crate::core::encoding::form_urlencode;
-use crate::core::json::Json;
+use serde::de::DeserializeOwned;
+use url::form_urlencoded;
+
+use crate::codec::{self, DecodeError};
 
 /// `MCP-Protocol-Version` sent on discovery requests (P-8).
 pub const MCP_PROTOCOL_VERSION: &str = "2025-11-25";
@@ -64,7 +66,10 @@ impl HttpRequest {
 
     /// A form POST to a token-style endpoint (P-23).
     pub fn form_post(url: &str, pairs: &[(&str, &str)]) -> HttpRequest {
-        HttpRequest::post(url, "application/x-www-form-urlencoded", form_urlencode(pairs))
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        HttpRequest::post(url, "application/x-www-form-urlencoded", body)
     }
 
     /// A JSON POST (dynamic client registration, P-11); `body` is JSON text.
@@ -72,7 +77,6 @@ impl HttpRequest {
         HttpRequest::post(url, "application/json", body)
     }
 
-    /// The two POSTs differ only in content type and body: one builder.
     fn post(url: &str, content_type: &str, body: String) -> HttpRequest {
         HttpRequest {
             method: Method::Post,
@@ -120,18 +124,19 @@ impl HttpResponse {
         (200..300).contains(&self.status)
     }
 
-    /// The body as JSON, or `None` when it is not valid JSON.
-    pub fn json(&self) -> Option<Json> {
-        Json::parse(&self.body).ok()
+    /// The body as the document `T` (see [`read_object`]).
+    pub fn document<T: DeserializeOwned>(&self) -> Result<T, DecodeError> {
+        read_object(&self.body)
     }
+}
 
-    /// The body as a JSON object, or `None` when it is anything else.
-    pub fn json_object(&self) -> Option<Json> {
-        match Json::parse(&self.body) {
-            Ok(j @ Json::Object(_)) => Some(j),
-            _ => None,
-        }
+/// A JSON object read into `T`. Anything but an object is refused, although
+/// serde's derive would map an array onto a struct by position.
+pub fn read_object<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
+    if !text.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{') {
+        return Err(DecodeError("not a JSON object".into()));
     }
+    codec::from_str(text)
 }
 
 /// What came back from one request.
@@ -206,6 +211,32 @@ mod tests {
             let o = FetchOutcome::Response(HttpResponse::new(s, ""));
             assert_eq!(probe_verdict(&o), ProbeVerdict::Fatal(s));
         }
+    }
+
+    #[test]
+    fn p23_form_body_is_www_form_urlencoded() {
+        let body = |pairs: &[(&str, &str)]| HttpRequest::form_post("https://as/t", pairs).body;
+        assert_eq!(
+            body(&[("a", "1"), ("b c", "x&y=z")]).as_deref(),
+            Some("a=1&b+c=x%26y%3Dz")
+        );
+        assert_eq!(body(&[("k", "aZ09*-._")]).as_deref(), Some("k=aZ09*-._"));
+        assert_eq!(body(&[("k", "a b~/:")]).as_deref(), Some("k=a+b%7E%2F%3A"));
+        assert_eq!(body(&[("k", "é")]).as_deref(), Some("k=%C3%A9"));
+        assert_eq!(body(&[]).as_deref(), Some(""));
+    }
+
+    #[test]
+    fn documents_must_be_json_objects() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Doc {
+            a: String,
+        }
+        assert!(read_object::<Doc>(r#" {"a":"x","unknown":[1]}"#).is_ok());
+        assert!(read_object::<Doc>(r#"["x"]"#).is_err());
+        assert!(read_object::<Doc>("").is_err());
+        assert!(read_object::<Doc>(r#"{"a":1}"#).is_err());
     }
 
     #[test]

@@ -24,7 +24,8 @@ pub enum Area {
 /// Where the app keeps tokens, clients and metadata (`tokenStorage`).
 /// Recorded in the pending flow so that a configuration-free callback page
 /// writes the tokens where the app will look for them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum TokenStorage {
     Session,
     Local,

@@ -1,16 +1,19 @@
 //! Getting a client id: pre-registered, Client ID Metadata Document, or
 //! Dynamic Client Registration, in that order (P-9..P-12).
 
+use serde::{Deserialize, Serialize};
+use url::Url;
+
 use crate::core::discovery::AsMetadata;
+use crate::core::endpoint::{self, Source};
 use crate::core::error::{Error, Result};
 use crate::core::http::{FetchOutcome, HttpRequest};
-use crate::core::json::{Fields, Json, ObjectWriter};
 use crate::core::scope;
 use crate::core::secret::Secret;
-use crate::core::url::{find_byte, Url};
 
 /// How the client authenticates at the token endpoint (P-23a).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
     None,
     ClientSecretBasic,
@@ -37,34 +40,17 @@ impl AuthMethod {
 }
 
 /// Where the client id came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ClientSource {
     PreRegistered,
     MetadataDocument,
     Dynamic,
 }
 
-impl ClientSource {
-    fn as_str(self) -> &'static str {
-        match self {
-            ClientSource::PreRegistered => "pre_registered",
-            ClientSource::MetadataDocument => "metadata_document",
-            ClientSource::Dynamic => "dynamic",
-        }
-    }
-
-    fn parse(s: &str) -> Option<ClientSource> {
-        match s {
-            "pre_registered" => Some(ClientSource::PreRegistered),
-            "metadata_document" => Some(ClientSource::MetadataDocument),
-            "dynamic" => Some(ClientSource::Dynamic),
-            _ => None,
-        }
-    }
-}
-
-/// A client id usable at one issuer (P-12: never at another).
-#[derive(Debug, Clone, PartialEq)]
+/// A client id usable at one issuer (P-12: never at another); also the
+/// stored record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientInfo {
     pub issuer: String,
     pub client_id: String,
@@ -90,25 +76,32 @@ pub struct ClientConfig {
 
 /// P-10: an https URL with a non-root path, no fragment, no dot segments.
 pub fn valid_metadata_document_url(s: &str) -> bool {
-    match Url::parse(s) {
-        Ok(u) => {
-            u.scheme == "https"
-                && !(u.path.is_empty() || u.path == "/")
-                && u.fragment.is_none()
-                && find_byte(s, b"#").is_none()
-                && !u.has_dot_segments()
-        }
-        Err(_) => false,
-    }
+    // Dot segments are looked for in the text: the parser resolves them away.
+    let after_scheme = s.split_once("://").map_or("", |(_, rest)| rest);
+    let before_query = after_scheme.split(['?', '#']).next().unwrap_or_default();
+    let path = before_query.find('/').map_or("", |at| &before_query[at..]);
+    let dot_segment = path.split('/').any(|seg| {
+        let seg = seg.to_ascii_lowercase().replace("%2e", ".");
+        seg == "." || seg == ".."
+    });
+    endpoint::parse(s, Source::Config("clientMetadataUrl")).is_ok_and(|u| {
+        u.scheme() == "https" && !matches!(u.path(), "" | "/") && !s.contains('#') && !dot_segment
+    })
 }
 
-/// P-17: redirect URIs must be https or loopback.
+/// P-17, P-33: redirect URIs must be https or loopback, without fragment
+/// (RFC 6749 §3.1.2).
 pub fn check_redirect_uri(s: &str) -> Result<()> {
-    match Url::parse(s) {
-        Ok(u) if u.is_https_or_loopback() => Ok(()),
-        Ok(_) => Err(Error::InsecureEndpoint { url: s.to_string() }),
-        Err(_) => Err(Error::config("redirectUri is not an absolute URL")),
+    redirect_url(s).map(|_| ())
+}
+
+fn redirect_url(s: &str) -> Result<Url> {
+    if s.contains('#') {
+        return Err(Error::config(
+            "redirectUri must not contain a fragment (RFC 6749 §3.1.2)",
+        ));
     }
+    endpoint::https_or_loopback(s, Source::Config("redirectUri"))
 }
 
 /// P-23a: a pre-registered client with a secret picks basic, then post, from
@@ -187,33 +180,62 @@ pub fn choose_client(
     }
 }
 
-/// P-11: the DCR request body.
-pub fn registration_request(cfg: &ClientConfig, endpoint: &str, scope: &[String]) -> Result<HttpRequest> {
-    let redirect =
-        Url::parse(&cfg.redirect_uri).map_err(|_| Error::config("redirectUri is not an absolute URL"))?;
-    let application_type = if redirect.is_loopback() { "native" } else { "web" };
-    // Written member by member (no value tree to build and serialize): the
-    // same text, in the same order, as the object it replaces.
-    let mut w = ObjectWriter::start();
-    w.list("redirect_uris", Some(std::slice::from_ref(&cfg.redirect_uri)));
-    w.str(
-        "client_name",
-        cfg.client_name.as_deref().unwrap_or("MCP web client"),
-    );
-    w.str("token_endpoint_auth_method", "none");
-    w.raw("grant_types", r#"["authorization_code","refresh_token"]"#);
-    w.raw("response_types", r#"["code"]"#);
-    w.str("application_type", application_type);
-    if !scope.is_empty() {
-        w.str("scope", &scope::join(scope));
-    }
-    if let Some(u) = &cfg.client_uri {
-        w.str("client_uri", u);
-    }
-    if let Some(u) = &cfg.logo_uri {
-        w.str("logo_uri", u);
-    }
-    Ok(HttpRequest::json_post(endpoint, w.end()))
+/// P-11: the registration request (RFC 7591 §2), as sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistrationRequest {
+    pub redirect_uris: Vec<String>,
+    pub client_name: String,
+    pub token_endpoint_auth_method: AuthMethod,
+    pub grant_types: Vec<String>,
+    pub response_types: Vec<String>,
+    pub application_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<String>,
+}
+
+/// P-11: the DCR request.
+pub fn registration_request(cfg: &ClientConfig, endpoint: &Url, scope: &[String]) -> Result<HttpRequest> {
+    let redirect = redirect_url(&cfg.redirect_uri)?;
+    let application_type = if endpoint::is_loopback(&redirect) {
+        "native"
+    } else {
+        "web"
+    };
+    let body = RegistrationRequest {
+        redirect_uris: vec![cfg.redirect_uri.clone()],
+        client_name: cfg.client_name.clone().unwrap_or_else(|| "MCP web client".into()),
+        token_endpoint_auth_method: AuthMethod::None,
+        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        response_types: vec!["code".into()],
+        application_type: application_type.into(),
+        scope: (!scope.is_empty()).then(|| scope::join(scope)),
+        client_uri: cfg.client_uri.clone(),
+        logo_uri: cfg.logo_uri.clone(),
+    };
+    Ok(HttpRequest::json_post(
+        endpoint.as_str(),
+        crate::codec::to_string(&body),
+    ))
+}
+
+/// RFC 7591 §3.2.1: the registration response (the members a client uses).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RegistrationResponse {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub token_endpoint_auth_method: Option<String>,
+    pub scope: Option<String>,
+}
+
+/// RFC 7591 §3.2.2 / RFC 6749 §5.2: only the `error` code of an error
+/// answer, so that no other member (an odd `error_description`) can hide it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ErrorCode {
+    pub error: String,
 }
 
 /// P-11: read the AS's answer; its values win over the ones we sent.
@@ -237,80 +259,49 @@ pub fn registration_response(
         }
         FetchOutcome::Response(r) => r,
     };
-    // Only an object can carry `error` (str_field reads objects alone).
-    let json = resp.json_object();
     if !resp.is_success() {
-        let error = json.as_ref().and_then(|j| j.str_field("error")).and_then(|e| {
-            match Error::oauth(e, None, None) {
-                Error::OAuth { code, .. } => Some(code),
-                _ => None,
-            }
-        });
+        let error =
+            resp.document::<ErrorCode>()
+                .ok()
+                .and_then(|e| match Error::oauth(&e.error, None, None) {
+                    Error::OAuth { code, .. } => Some(code),
+                    _ => None,
+                });
         return Err(Error::RegistrationRejected {
             status: resp.status,
             error,
         });
     }
-    let json = json.ok_or_else(|| Error::invalid("registration response is not a JSON object"))?;
-    let client_id = json
-        .str_field("client_id")
+    let doc: RegistrationResponse = resp
+        .document()
+        .map_err(|_| Error::invalid("registration response is not a JSON object of the RFC 7591 shape"))?;
+    let client_id = doc
+        .client_id
         .filter(|s| !s.is_empty())
         .ok_or_else(|| Error::invalid("registration response has no client_id"))?;
-    let secret = json
-        .str_field("client_secret")
-        .filter(|s| !s.is_empty())
-        .map(Secret::new);
-    let auth_method = match json
-        .str_field("token_endpoint_auth_method")
+    let secret = doc.client_secret.filter(|s| !s.is_empty()).map(Secret::new);
+    let auth_method = match doc
+        .token_endpoint_auth_method
+        .as_deref()
         .and_then(AuthMethod::parse)
     {
         Some(m) => m,
         None if secret.is_some() => AuthMethod::ClientSecretBasic,
         None => AuthMethod::None,
     };
-    let registered_scope = match json.str_field("scope") {
-        Some(s) => scope::split(s),
+    let registered_scope = match doc.scope {
+        Some(s) => scope::split(&s),
         None => sent_scope.to_vec(),
     };
     Ok(ClientInfo {
         issuer: meta.issuer.clone(),
-        client_id: client_id.to_string(),
+        client_id,
         client_secret: secret,
         auth_method,
         registered_scope,
         redirect_uri: redirect_uri.to_string(),
         source: ClientSource::Dynamic,
     })
-}
-
-impl ClientInfo {
-    pub fn to_json(&self) -> String {
-        let mut w = ObjectWriter::start();
-        w.str("issuer", &self.issuer);
-        w.str("client_id", &self.client_id);
-        w.opt_str("client_secret", self.client_secret.as_ref().map(Secret::expose));
-        w.str("auth_method", self.auth_method.as_str());
-        w.list("registered_scope", Some(&self.registered_scope));
-        w.str("redirect_uri", &self.redirect_uri);
-        w.str("source", self.source.as_str());
-        w.end()
-    }
-
-    pub fn from_json(j: &Json) -> Option<ClientInfo> {
-        let mut f = Fields::new(j);
-        let auth_method = AuthMethod::parse(j.str_field("auth_method").unwrap_or_default());
-        let source = ClientSource::parse(j.str_field("source").unwrap_or_default());
-        let c = ClientInfo {
-            issuer: f.str("issuer"),
-            client_id: f.str("client_id"),
-            client_secret: f.opt_str("client_secret").map(Secret::new),
-            auth_method: f.check(auth_method, AuthMethod::None),
-            registered_scope: f.list("registered_scope"),
-            redirect_uri: f.str("redirect_uri"),
-            source: f.check(source, ClientSource::Dynamic),
-        };
-        f.done(c)
-    }
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -1,13 +1,15 @@
 use super::*;
 use crate::core::discovery::default_metadata;
 use crate::core::http::{HttpResponse, Method};
+use crate::core::testing::{from_json, to_json};
+use crate::core::testing::{url, Json, JsonFields};
 use crate::core::testing::{ISSUER, REDIRECT, REGISTER_URL};
 
 const CIMD_URL: &str = "https://app.example.com/oauth/client.json";
 
 fn meta() -> AsMetadata {
-    let mut m = default_metadata(ISSUER);
-    m.registration_endpoint = Some(REGISTER_URL.into());
+    let mut m = default_metadata(&url(ISSUER));
+    m.registration_endpoint = Some(url(REGISTER_URL));
     m.code_challenge_methods_supported = Some(vec!["S256".into()]);
     m.from_document = true;
     m
@@ -48,7 +50,7 @@ fn register(r: Result<ClientChoice>) -> HttpRequest {
 /// The DCR body `choose_client` would send for `cfg` and `wanted`, parsed.
 fn dcr_body(cfg: &ClientConfig, wanted: &[String]) -> Json {
     let req = register(choose_client(cfg, &meta(), None, wanted));
-    Json::parse(req.body.as_deref().expect("body")).expect("JSON body")
+    serde_json::from_str(req.body.as_deref().expect("body")).expect("JSON body")
 }
 
 fn answer(status: u16, body: &str) -> FetchOutcome {
@@ -422,8 +424,8 @@ fn p14_cached_client_whose_registered_scope_is_too_narrow_registers_again() {
     let cached = dynamic_client(ISSUER, REDIRECT, "mcp:read");
     let wanted = v("mcp:read mcp:admin");
     let req = register(choose_client(&cfg(), &meta(), Some(&cached), &wanted));
-    let body = Json::parse(req.body.as_deref().expect("body")).expect("JSON");
-    assert_eq!(body.str_field("scope"), Some("mcp:read mcp:admin"));
+    let body: Json = serde_json::from_str(req.body.as_deref().expect("body")).expect("JSON");
+    assert_eq!(body["scope"].as_str(), Some("mcp:read mcp:admin"));
 }
 
 #[test]
@@ -534,8 +536,8 @@ fn client_info_json_round_trip_keeps_every_field() {
         ..with_secret.clone()
     };
     for c in [with_secret, cimd, pre] {
-        let text = c.to_json().to_string();
-        let back = ClientInfo::from_json(&Json::parse(&text).expect("JSON"));
+        let text = to_json(&c);
+        let back = from_json::<ClientInfo>(&text);
         assert_eq!(back.as_ref(), Some(&c), "{text}");
     }
 }
@@ -549,4 +551,108 @@ fn p28_client_info_debug_does_not_show_the_secret() {
     let dbg = format!("{c:?}");
     assert!(!dbg.contains("TOP-SECRET-VALUE"), "{dbg}");
     assert!(dbg.contains("dyn-1"));
+}
+
+// Documents by serde, URLs by the url crate.
+
+#[test]
+fn p11_registration_response_ignores_unknown_fields() {
+    let body = r#"{"client_id":"c1","client_id_issued_at":1,"redirect_uris":["x"],"ext":{"a":null}}"#;
+    let c = registration_response(&answer(201, body), &meta(), REDIRECT, &[]).expect("client");
+    assert_eq!(c.client_id, "c1");
+}
+
+#[test]
+fn p11_registration_response_field_of_the_wrong_type_is_invalid_response() {
+    for body in [
+        r#"{"client_id":5}"#,
+        r#"{"client_id":"c1","scope":["a"]}"#,
+        r#"["c1"]"#,
+    ] {
+        let err = registration_response(&answer(201, body), &meta(), REDIRECT, &[]).expect_err(body);
+        assert_eq!(err.code(), "invalid_response", "{body}");
+    }
+}
+
+#[test]
+fn p11_rejection_keeps_the_error_code_when_the_description_is_odd() {
+    let body = r#"{"error":"invalid_client_metadata","error_description":"\ud800"}"#;
+    assert_eq!(
+        registration_response(&answer(400, body), &meta(), REDIRECT, &[]),
+        Err(Error::RegistrationRejected {
+            status: 400,
+            error: Some("invalid_client_metadata".into())
+        })
+    );
+}
+
+#[test]
+fn p33_redirect_uri_with_a_fragment_is_invalid_config() {
+    for uri in [
+        "https://app.example.com/cb#x",
+        "https://app.example.com/cb#",
+        "http://localhost/cb#a",
+    ] {
+        assert!(
+            matches!(check_redirect_uri(uri), Err(Error::InvalidConfig { .. })),
+            "{uri}"
+        );
+    }
+}
+
+#[test]
+fn p17_redirect_uri_on_ipv6_loopback_in_any_spelling_is_native() {
+    for uri in [
+        "http://[::1]:8080/cb",
+        "http://[0:0:0:0:0:0:0:1]:8080/cb",
+        "http://[0000::0001]/cb",
+    ] {
+        assert_eq!(check_redirect_uri(uri), Ok(()), "{uri}");
+        let c = ClientConfig {
+            redirect_uri: uri.into(),
+            ..cfg()
+        };
+        assert_eq!(
+            dcr_body(&c, &[]).str_field("application_type"),
+            Some("native"),
+            "{uri}"
+        );
+    }
+    assert!(matches!(
+        check_redirect_uri("http://[::2]/cb"),
+        Err(Error::InsecureEndpoint { .. })
+    ));
+}
+
+#[test]
+fn p17_redirect_uri_with_a_non_ascii_host_asks_for_punycode() {
+    let err = check_redirect_uri("https://bücher.example/cb").expect_err("non-ASCII host");
+    assert_eq!(err.code(), "invalid_config");
+    assert!(err.to_string().contains("punycode"), "{err}");
+    assert_eq!(check_redirect_uri("https://xn--bcher-kva.example/cb"), Ok(()));
+}
+
+#[test]
+fn p10_metadata_document_url_rules() {
+    assert!(valid_metadata_document_url(
+        "https://app.example.com/oauth/client.json"
+    ));
+    for bad in [
+        "http://app.example.com/client.json",
+        "https://app.example.com",
+        "https://app.example.com/",
+        "https://app.example.com/client.json#f",
+        "https://app.example.com/a/../client.json",
+        "https://app.example.com/a/./client.json",
+        "https://app.example.com/%2E%2e/client.json",
+        "https://app.example.com/.%2E",
+    ] {
+        assert!(!valid_metadata_document_url(bad), "{bad}");
+    }
+    assert!(valid_metadata_document_url(
+        "https://app.example.com/a.b/..c/.well-known/x"
+    ));
+    assert!(valid_metadata_document_url(
+        "https://app.example.com/c.json?x=/../"
+    ));
 }

@@ -1,8 +1,11 @@
 //! A string that must never be printed: tokens, verifiers, client secrets.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Clone, PartialEq, Eq)]
+/// Serialized as the plain string: stored records must keep the value.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {

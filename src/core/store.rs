@@ -5,11 +5,17 @@
 //! issuer and server URL. Pending flows live in `sessionStorage` by `state`
 //! (P-16); step-up attempt counts too, so they survive the redirect (P-14).
 
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::codec;
 use crate::core::authorize::PendingRecord;
 use crate::core::discovery::Discovered;
 use crate::core::error::Result;
+use crate::core::http::read_object;
 use crate::core::io::{Area, Io};
-use crate::core::json::Json;
 use crate::core::registration::ClientInfo;
 use crate::core::token::TokenSet;
 
@@ -49,29 +55,30 @@ pub fn step_up_key(server_url: &str) -> String {
 
 /// A record that no longer parses is treated as absent, never as an error:
 /// a stale format must not lock the user out.
-fn load_json(io: &impl Io, area: Area, key: &str) -> Result<Option<Json>> {
-    Ok(io.load(area, key)?.and_then(|s| Json::parse(&s).ok()))
+fn load_record<T: DeserializeOwned>(io: &impl Io, area: Area, key: &str) -> Result<Option<T>> {
+    Ok(io.load(area, key)?.and_then(|text| read_object(&text).ok()))
+}
+
+fn store_record<T: Serialize>(io: &impl Io, area: Area, key: &str, record: &T) -> Result<()> {
+    io.store(area, key, &codec::to_string(record))
 }
 
 pub fn load_pending(io: &impl Io, state: &str) -> Result<Option<PendingRecord>> {
-    Ok(load_json(io, Area::Session, &pending_key(state))?.and_then(|j| PendingRecord::from_json(&j)))
+    load_record(io, Area::Session, &pending_key(state))
 }
 
 pub fn load_all_pending(io: &impl Io) -> Result<Vec<PendingRecord>> {
     let mut out = Vec::new();
-    // By reference here and below: a consuming loop links `vec::IntoIter`.
-    for key in &io.keys(Area::Session)? {
+    for key in io.keys(Area::Session)? {
         if let Some(state) = key.strip_prefix(PENDING_PREFIX) {
-            if let Some(r) = load_pending(io, state)? {
-                out.push(r);
-            }
+            out.extend(load_pending(io, state)?);
         }
     }
     Ok(out)
 }
 
 pub fn save_pending(io: &impl Io, r: &PendingRecord) -> Result<()> {
-    io.store(Area::Session, &pending_key(&r.state), &r.to_json())
+    store_record(io, Area::Session, &pending_key(&r.state), r)
 }
 
 pub fn remove_pending(io: &impl Io, state: &str) -> Result<()> {
@@ -89,11 +96,11 @@ pub fn sweep_expired_pending(io: &impl Io, now_ms: u64) -> Result<()> {
 }
 
 pub fn load_discovery(io: &impl Io, server_url: &str) -> Result<Option<Discovered>> {
-    Ok(load_json(io, Area::Tokens, &discovery_key(server_url))?.and_then(|j| Discovered::from_json(&j)))
+    Ok(load_record::<Discovered>(io, Area::Tokens, &discovery_key(server_url))?.filter(Discovered::is_valid))
 }
 
 pub fn save_discovery(io: &impl Io, server_url: &str, d: &Discovered) -> Result<()> {
-    io.store(Area::Tokens, &discovery_key(server_url), &d.to_json())
+    store_record(io, Area::Tokens, &discovery_key(server_url), d)
 }
 
 /// The client stored under `key`, when it belongs to `issuer` (and has
@@ -104,8 +111,7 @@ fn load_client_at(
     issuer: &str,
     client_id: Option<&str>,
 ) -> Result<Option<ClientInfo>> {
-    Ok(load_json(io, Area::Tokens, key)?
-        .and_then(|j| ClientInfo::from_json(&j))
+    Ok(load_record::<ClientInfo>(io, Area::Tokens, key)?
         .filter(|c| c.issuer == issuer && client_id.is_none_or(|id| c.client_id == id)))
 }
 
@@ -114,9 +120,8 @@ pub fn load_client(io: &impl Io, issuer: &str, redirect_uri: &str) -> Result<Opt
 }
 
 pub fn save_client(io: &impl Io, c: &ClientInfo) -> Result<()> {
-    let json = c.to_json();
-    io.store(Area::Tokens, &client_id_key(&c.issuer, &c.client_id), &json)?;
-    io.store(Area::Tokens, &client_key(&c.issuer, &c.redirect_uri), &json)
+    store_record(io, Area::Tokens, &client_id_key(&c.issuer, &c.client_id), c)?;
+    store_record(io, Area::Tokens, &client_key(&c.issuer, &c.redirect_uri), c)
 }
 
 /// The registered client with this id at this issuer, current or not.
@@ -136,49 +141,43 @@ pub fn remove_client(io: &impl Io, issuer: &str, redirect_uri: &str, client_id: 
 /// configuration-free callback page is moved in first.
 pub fn load_tokens(io: &impl Io, issuer: &str, server_url: &str) -> Result<Option<TokenSet>> {
     let handoff = handoff_key(server_url);
-    if let Some(j) = load_json(io, Area::Session, &handoff)? {
+    if let Some(text) = io.load(Area::Session, &handoff)? {
         io.remove(Area::Session, &handoff)?;
-        if let Some(t) = TokenSet::from_json(&j) {
+        if let Ok(t) = read_object::<TokenSet>(&text) {
             save_tokens_in(io, Area::Tokens, server_url, &t)?;
         }
     }
-    Ok(load_json(io, Area::Tokens, &tokens_key(issuer, server_url))?
-        .and_then(|j| TokenSet::from_json(&j))
-        .filter(|t| t.issuer == issuer))
+    Ok(
+        load_record::<TokenSet>(io, Area::Tokens, &tokens_key(issuer, server_url))?
+            .filter(|t| t.issuer == issuer),
+    )
 }
 
 pub fn save_tokens_in(io: &impl Io, area: Area, server_url: &str, t: &TokenSet) -> Result<()> {
-    io.store(area, &tokens_key(&t.issuer, server_url), &t.to_json())
+    store_record(io, area, &tokens_key(&t.issuer, server_url), t)
 }
 
 pub fn save_handoff(io: &impl Io, server_url: &str, t: &TokenSet) -> Result<()> {
-    io.store(Area::Session, &handoff_key(server_url), &t.to_json())
+    store_record(io, Area::Session, &handoff_key(server_url), t)
 }
 
 pub fn remove_tokens(io: &impl Io, issuer: &str, server_url: &str) -> Result<()> {
     io.remove(Area::Tokens, &tokens_key(issuer, server_url))
 }
 
-/// P-14: step-up attempts per scope set, for one server.
+/// P-14: step-up attempts per scope set (its canonical key), for one server.
+type StepUpCounts = BTreeMap<String, u32>;
+
 pub fn step_up_attempts(io: &impl Io, server_url: &str, scope_key: &str) -> Result<u32> {
-    Ok(load_json(io, Area::Session, &step_up_key(server_url))?
-        .and_then(|j| j.get(scope_key).and_then(Json::as_f64))
-        .map(|n| n as u32)
-        .unwrap_or(0))
+    let counts: Option<StepUpCounts> = load_record(io, Area::Session, &step_up_key(server_url))?;
+    Ok(counts.and_then(|c| c.get(scope_key).copied()).unwrap_or(0))
 }
 
 pub fn record_step_up_attempt(io: &impl Io, server_url: &str, scope_key: &str, count: u32) -> Result<()> {
-    let mut members: Vec<(String, Json)> = match load_json(io, Area::Session, &step_up_key(server_url))? {
-        Some(Json::Object(m)) => m,
-        _ => Vec::new(),
-    };
-    members.retain(|(k, _)| k != scope_key);
-    members.push((scope_key.to_string(), Json::from(count as u64)));
-    io.store(
-        Area::Session,
-        &step_up_key(server_url),
-        &Json::Object(members).to_text(),
-    )
+    let key = step_up_key(server_url);
+    let mut counts: StepUpCounts = load_record(io, Area::Session, &key)?.unwrap_or_default();
+    counts.insert(scope_key.to_string(), count);
+    store_record(io, Area::Session, &key, &counts)
 }
 
 /// A request that got through ends the step-up episode.
@@ -187,4 +186,100 @@ pub fn clear_step_up(io: &impl Io, server_url: &str) -> Result<()> {
         io.remove(Area::Session, &step_up_key(server_url))?;
     }
     Ok(())
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::core::discovery::default_metadata;
+    use crate::core::secret::Secret;
+    use crate::core::testing::{url, FakeIo, SERVER};
+
+    fn discovered() -> Discovered {
+        Discovered {
+            resource: SERVER.into(),
+            resource_metadata_url: None,
+            prm_scopes_supported: vec!["a".into()],
+            metadata: default_metadata(&url("https://as.example.com")),
+        }
+    }
+
+    fn tokens() -> TokenSet {
+        TokenSet {
+            access_token: Secret::new("at"),
+            refresh_token: Some(Secret::new("rt")),
+            expires_at_ms: Some(10),
+            refresh_at_ms: Some(5),
+            scope: vec!["a".into()],
+            requested: vec!["a".into()],
+            issuer: "https://as.example.com".into(),
+            resource: SERVER.into(),
+            client_id: "c".into(),
+        }
+    }
+
+    #[test]
+    fn p32_records_round_trip_through_storage() {
+        let io = FakeIo::new();
+        save_discovery(&io, SERVER, &discovered()).expect("save");
+        assert_eq!(load_discovery(&io, SERVER), Ok(Some(discovered())));
+        save_tokens_in(&io, Area::Tokens, SERVER, &tokens()).expect("save");
+        assert_eq!(
+            load_tokens(&io, "https://as.example.com", SERVER),
+            Ok(Some(tokens()))
+        );
+    }
+
+    #[test]
+    fn p32_tampered_records_are_absent() {
+        let io = FakeIo::new();
+        let key = discovery_key(SERVER);
+        let good = codec::to_string(&discovered());
+        for bad in [
+            "not json".to_string(),
+            "[]".to_string(),
+            "null".to_string(),
+            good.replace("\"resource\":", "\"resource\":7,\"was\":"),
+            good.replace("https://as.example.com/token", "javascript:alert(1)"),
+            good.replace("https://as.example.com/token", "http://evil.example/token"),
+            good.replace("\"https://as.example.com/token\"", "\"not a url\""),
+        ] {
+            io.store(Area::Tokens, &key, &bad).expect("store");
+            assert_eq!(load_discovery(&io, SERVER), Ok(None), "{bad}");
+        }
+    }
+
+    #[test]
+    fn p14_step_up_counts_are_kept_per_scope_set() {
+        let io = FakeIo::new();
+        assert_eq!(step_up_attempts(&io, SERVER, "a b"), Ok(0));
+        record_step_up_attempt(&io, SERVER, "a b", 1).expect("record");
+        record_step_up_attempt(&io, SERVER, "c", 2).expect("record");
+        record_step_up_attempt(&io, SERVER, "a b", 3).expect("record");
+        assert_eq!(step_up_attempts(&io, SERVER, "a b"), Ok(3));
+        assert_eq!(step_up_attempts(&io, SERVER, "c"), Ok(2));
+        io.store(Area::Session, &step_up_key(SERVER), r#"{"a b":"x"}"#)
+            .expect("store");
+        assert_eq!(
+            step_up_attempts(&io, SERVER, "a b"),
+            Ok(0),
+            "tampered counts are absent"
+        );
+        clear_step_up(&io, SERVER).expect("clear");
+        assert_eq!(io.get(Area::Session, &step_up_key(SERVER)), None);
+    }
+
+    #[test]
+    fn handoff_is_moved_into_the_token_storage_once() {
+        let io = FakeIo::new();
+        save_handoff(&io, SERVER, &tokens()).expect("handoff");
+        assert_eq!(
+            load_tokens(&io, "https://as.example.com", SERVER),
+            Ok(Some(tokens()))
+        );
+        assert_eq!(io.get(Area::Session, &handoff_key(SERVER)), None);
+        assert!(io
+            .get(Area::Tokens, &tokens_key("https://as.example.com", SERVER))
+            .is_some());
+    }
 }

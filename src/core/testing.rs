@@ -255,3 +255,42 @@ pub fn config() -> Config {
         step_up: StepUpPolicy::default(),
     }
 }
+
+/// A JSON value, for tests that look inside a document.
+pub type Json = serde_json::Value;
+
+/// A record as the store writes it.
+pub fn to_json<T: serde::Serialize>(record: &T) -> String {
+    crate::codec::to_string(record)
+}
+
+/// A record as the store reads it: `None` when it does not parse.
+pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+    crate::core::http::read_object(text).ok()
+}
+
+/// A query or form body decoded as `URLSearchParams` decodes it.
+pub fn form_urldecode(s: &str) -> Vec<(String, String)> {
+    crate::core::callback::CallbackParams::from_query(s).0
+}
+
+/// A URL the test knows to be valid.
+pub fn url(s: &str) -> url::Url {
+    url::Url::parse(s).expect(s)
+}
+
+/// The two reads tests make inside a JSON object.
+pub trait JsonFields {
+    fn str_field(&self, key: &str) -> Option<&str>;
+    fn string_array_field(&self, key: &str) -> Option<Vec<String>>;
+}
+
+impl JsonFields for Json {
+    fn str_field(&self, key: &str) -> Option<&str> {
+        self.get(key)?.as_str()
+    }
+
+    fn string_array_field(&self, key: &str) -> Option<Vec<String>> {
+        serde_json::from_value(self.get(key)?.clone()).ok()
+    }
+}

@@ -1,14 +1,16 @@
 //! Token endpoint requests and responses: code exchange, refresh, revocation
 //! (P-23..P-26).
 
-use crate::core::encoding::{base64_std, form_urlencode_component};
+use serde::{Deserialize, Deserializer, Serialize};
+use url::form_urlencoded;
+
+use crate::core::encoding::base64_std;
+use crate::core::endpoint::{self, Source};
 use crate::core::error::{Error, Result};
-use crate::core::http::{FetchOutcome, HttpRequest};
-use crate::core::json::{Fields, Json, ObjectWriter};
-use crate::core::registration::AuthMethod;
+use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse};
+use crate::core::registration::{AuthMethod, ErrorCode};
 use crate::core::scope;
 use crate::core::secret::Secret;
-use crate::core::url::Url;
 
 /// Who we are at a token-style endpoint (P-23a).
 #[derive(Debug, Clone, PartialEq)]
@@ -18,8 +20,8 @@ pub struct ClientAuth<'a> {
     pub method: AuthMethod,
 }
 
-/// Tokens for one resource at one issuer (P-12).
-#[derive(Debug, Clone, PartialEq)]
+/// Tokens for one resource at one issuer (P-12); also the stored record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenSet {
     pub access_token: Secret,
     pub refresh_token: Option<Secret>,
@@ -31,11 +33,13 @@ pub struct TokenSet {
     /// P-24: the granted scope (the requested one when the response omits it).
     pub scope: Vec<String>,
     /// The scope this token's authorization asked for (P-14 unions it).
+    #[serde(default)]
     pub requested: Vec<String>,
     pub issuer: String,
     pub resource: String,
     /// The client the tokens were issued to: a refresh token is bound to it,
     /// even after a step-up registered a new client (empty in old records).
+    #[serde(default)]
     pub client_id: String,
 }
 
@@ -55,44 +59,6 @@ impl TokenSet {
         self.expires_at_ms
             .is_some_and(|t| now_ms.saturating_add(skew_ms) >= t)
     }
-
-    pub fn to_json(&self) -> String {
-        let mut w = ObjectWriter::start();
-        w.str("access_token", self.access_token.expose());
-        w.opt_str("refresh_token", self.refresh_token.as_ref().map(Secret::expose));
-        w.num("expires_at_ms", self.expires_at_ms);
-        w.num("refresh_at_ms", self.refresh_at_ms);
-        w.list("scope", Some(&self.scope));
-        w.list("requested", Some(&self.requested));
-        w.str("issuer", &self.issuer);
-        w.str("resource", &self.resource);
-        w.str("client_id", &self.client_id);
-        w.end()
-    }
-
-    pub fn from_json(j: &Json) -> Option<TokenSet> {
-        let mut f = Fields::new(j);
-        let t = TokenSet {
-            access_token: Secret::new(f.str("access_token")),
-            refresh_token: f.opt_str("refresh_token").map(Secret::new),
-            expires_at_ms: f.num("expires_at_ms"),
-            refresh_at_ms: f.num("refresh_at_ms"),
-            scope: f.list("scope"),
-            requested: f.opt_list("requested").unwrap_or_default(),
-            issuer: f.str("issuer"),
-            resource: f.str("resource"),
-            client_id: f.opt_str("client_id").unwrap_or_default(),
-        };
-        f.done(t)
-    }
-}
-
-fn secure_endpoint(url: &str) -> Result<()> {
-    match Url::parse(url) {
-        Ok(u) if u.is_https_or_loopback() => Ok(()),
-        Ok(_) => Err(Error::InsecureEndpoint { url: url.to_string() }),
-        Err(_) => Err(Error::invalid("token endpoint is not an absolute URL")),
-    }
 }
 
 /// A form POST with the client authenticated as P-23a says.
@@ -101,7 +67,7 @@ fn authenticated_post<'a>(
     mut pairs: Vec<(&'a str, &'a str)>,
     auth: &ClientAuth<'a>,
 ) -> Result<HttpRequest> {
-    secure_endpoint(url)?;
+    endpoint::https_or_loopback(url, Source::Server("token endpoint"))?;
     let secret = auth.client_secret.map(Secret::expose);
     match (auth.method, secret) {
         (AuthMethod::ClientSecretPost, Some(s)) => {
@@ -111,11 +77,8 @@ fn authenticated_post<'a>(
         }
         (AuthMethod::ClientSecretBasic, Some(s)) => {
             // RFC 6749 §2.3.1: id and secret are form-encoded before Basic.
-            let raw = format!(
-                "{}:{}",
-                form_urlencode_component(auth.client_id),
-                form_urlencode_component(s)
-            );
+            let encode = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+            let raw = format!("{}:{}", encode(auth.client_id), encode(s));
             let mut req = HttpRequest::form_post(url, &pairs);
             req.headers.push((
                 "Authorization".into(),
@@ -196,6 +159,53 @@ pub struct TokenContext<'a> {
     pub previous_refresh_token: Option<&'a Secret>,
 }
 
+/// RFC 6749 §5.1: the token response (the members a client uses).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: Option<String>,
+    pub token_type: Option<String>,
+    pub expires_in: Option<f64>,
+    pub refresh_token: Option<String>,
+    pub scope: Option<String>,
+}
+
+/// RFC 6749 §5.2: the details of an error answer. A detail that is not a
+/// string is dropped, never the error it describes.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ErrorDetails {
+    #[serde(default, deserialize_with = "string_or_none")]
+    pub error_description: Option<String>,
+    #[serde(default, deserialize_with = "string_or_none")]
+    pub error_uri: Option<String>,
+}
+
+/// Any JSON value, kept only when it is a string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum MaybeString {
+    String(String),
+    Other(serde::de::IgnoredAny),
+}
+
+fn string_or_none<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+    Ok(match MaybeString::deserialize(d)? {
+        MaybeString::String(s) => Some(s),
+        MaybeString::Other(_) => None,
+    })
+}
+
+/// JavaScript numbers are exact up to 2^53 - 1: stored times stay below it.
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// P-23: an `error` member makes any answer an OAuth error, even a 200. The
+/// code is read on its own, so that an odd `error_description` (a lone
+/// surrogate, a number) cannot hide `invalid_grant`.
+fn oauth_error(resp: &HttpResponse) -> Option<Error> {
+    let code = resp.document::<ErrorCode>().ok()?.error;
+    let details = resp.document::<ErrorDetails>().unwrap_or_default();
+    Some(Error::oauth(&code, details.error_description, details.error_uri))
+}
+
 /// P-23, P-24, P-25: read a token endpoint answer.
 pub fn token_response(outcome: &FetchOutcome, ctx: &TokenContext<'_>) -> Result<TokenSet> {
     let resp = match outcome {
@@ -212,15 +222,8 @@ pub fn token_response(outcome: &FetchOutcome, ctx: &TokenContext<'_>) -> Result<
         }
         FetchOutcome::Response(r) => r,
     };
-    let json = resp.json_object();
-    // P-23: an `error` member is an error even in a 200.
-    if let Some(code) = json.as_ref().and_then(|j| j.str_field("error")) {
-        let j = json.as_ref();
-        return Err(Error::oauth(
-            code,
-            j.and_then(|j| j.str_field("error_description")).map(String::from),
-            j.and_then(|j| j.str_field("error_uri")).map(String::from),
-        ));
+    if let Some(e) = oauth_error(resp) {
+        return Err(e);
     }
     if !resp.is_success() {
         return Err(Error::invalid(format!(
@@ -228,28 +231,29 @@ pub fn token_response(outcome: &FetchOutcome, ctx: &TokenContext<'_>) -> Result<
             resp.status
         )));
     }
-    let json = json.ok_or_else(|| Error::invalid("token response is not a JSON object"))?;
-    let access = json
-        .str_field("access_token")
+    let doc: TokenResponse = resp
+        .document()
+        .map_err(|_| Error::invalid("token response is not a JSON object of the RFC 6749 shape"))?;
+    let access = doc
+        .access_token
         .filter(|s| !s.is_empty())
         .ok_or_else(|| Error::invalid("token response has no access_token"))?;
-    match json.str_field("token_type") {
-        Some(t) if t.eq_ignore_ascii_case("bearer") => {}
-        _ => return Err(Error::invalid("token_type is not Bearer")),
+    if !doc.token_type.is_some_and(|t| t.eq_ignore_ascii_case("bearer")) {
+        return Err(Error::invalid("token_type is not Bearer"));
     }
-    let scope = match json.str_field("scope") {
-        Some(s) => scope::split(s),
+    let scope = match doc.scope {
+        Some(s) => scope::split(&s),
         None => ctx.requested_scope.to_vec(),
     };
-    let lifetime_ms = json
-        .get("expires_in")
-        .and_then(Json::as_f64)
+    let lifetime_ms = doc
+        .expires_in
         .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(|s| (s * 1000.0) as u64);
-    let expires_at_ms = lifetime_ms.map(|l| ctx.now_ms.saturating_add(l));
-    let refresh_at_ms = lifetime_ms.map(|l| ctx.now_ms.saturating_add(l - REFRESH_MARGIN_MS.min(l / 2)));
-    let refresh_token = json
-        .str_field("refresh_token")
+        .map(|s| ((s * 1000.0) as u64).min(MAX_SAFE_INTEGER));
+    let at = |ms: u64| ctx.now_ms.saturating_add(ms).min(MAX_SAFE_INTEGER);
+    let expires_at_ms = lifetime_ms.map(at);
+    let refresh_at_ms = lifetime_ms.map(|l| at(l - REFRESH_MARGIN_MS.min(l / 2)));
+    let refresh_token = doc
+        .refresh_token
         .filter(|s| !s.is_empty())
         .map(Secret::new)
         .or_else(|| ctx.previous_refresh_token.cloned());

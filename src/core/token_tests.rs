@@ -1,6 +1,7 @@
 use super::*;
-use crate::core::encoding::form_urldecode;
 use crate::core::http::{HttpResponse, Method};
+use crate::core::testing::form_urldecode;
+use crate::core::testing::{from_json, to_json};
 
 const TOKEN: &str = "https://as.example.com/token";
 const RESOURCE: &str = "http://localhost:1234";
@@ -580,7 +581,7 @@ fn p26_invalid_grant_from_a_400_response_invalidates_tokens() {
 #[test]
 fn p12_token_set_json_round_trips() {
     let t = token_set();
-    let back = TokenSet::from_json(&Json::parse(&t.to_json().to_string()).expect("valid JSON"));
+    let back = from_json::<TokenSet>(&to_json(&t));
     assert_eq!(back, Some(t));
 }
 
@@ -593,7 +594,7 @@ fn p12_token_set_without_refresh_or_expiry_round_trips() {
         scope: Vec::new(),
         ..token_set()
     };
-    let back = TokenSet::from_json(&Json::parse(&t.to_json().to_string()).expect("valid JSON"));
+    let back = from_json::<TokenSet>(&to_json(&t));
     assert_eq!(back, Some(t));
 }
 
@@ -683,4 +684,79 @@ fn p25_short_lived_token_is_not_due_for_refresh_on_arrival() {
     assert!(!t.wants_refresh(NOW + 1));
     assert_eq!(t.refresh_at_ms, Some(NOW + 2_000));
     assert!(t.wants_refresh(NOW + 2_000));
+}
+
+// Documents by serde: what the reader tolerates and what it refuses.
+
+#[test]
+fn p26_lone_surrogate_in_description_does_not_hide_invalid_grant() {
+    let body = r#"{"error":"invalid_grant","error_description":"\ud800"}"#;
+    let err = read(&respond(400, body), &[], None).expect_err("an OAuth error");
+    assert!(
+        matches!(&err, Error::OAuth { code, .. } if code == "invalid_grant"),
+        "{err:?}"
+    );
+    assert_eq!(invalidated_by(&err), Invalidate::Tokens);
+}
+
+#[test]
+fn p26_number_in_description_does_not_hide_invalid_grant() {
+    let body = r#"{"error":"invalid_grant","error_description":42,"error_uri":"https://as/e"}"#;
+    assert_eq!(
+        read(&respond(400, body), &[], None),
+        Err(Error::OAuth {
+            code: "invalid_grant".into(),
+            description: None,
+            uri: Some("https://as/e".into()),
+        })
+    );
+}
+
+#[test]
+fn p23_error_in_a_200_with_an_odd_description_is_still_an_error() {
+    let body = r#"{"error":"invalid_client","error_description":{"x":[1]},"access_token":"t"}"#;
+    let err = read_ok(body).expect_err("an OAuth error");
+    assert_eq!(invalidated_by(&err), Invalidate::ClientAndTokens);
+}
+
+#[test]
+fn p23_token_response_ignores_unknown_fields() {
+    let body = r#"{"access_token":"at","token_type":"Bearer","id_token":"x.y.z","ext":{"a":[1,null]},"expires_in":60}"#;
+    let t = read_ok(body).expect("tokens");
+    assert_eq!(t.access_token.expose(), "at");
+}
+
+#[test]
+fn p23_token_response_field_of_the_wrong_type_is_invalid_response() {
+    for body in [
+        r#"{"access_token":5,"token_type":"Bearer"}"#,
+        r#"{"access_token":"at","token_type":"Bearer","expires_in":"3600"}"#,
+        r#"{"access_token":"at","token_type":"Bearer","scope":["a"]}"#,
+        r#"{"access_token":"at","token_type":"Bearer","refresh_token":true}"#,
+        r#"["at","Bearer"]"#,
+    ] {
+        let err = read_ok(body).expect_err(body);
+        assert_eq!(err.code(), "invalid_response", "{body}: {err:?}");
+    }
+}
+
+#[test]
+fn p23_wrong_type_message_does_not_repeat_the_document() {
+    let err = read_ok(r#"{"access_token":"at","token_type":"Bearer","expires_in":"SECRETISH"}"#)
+        .expect_err("wrong type");
+    assert!(!err.to_string().contains("SECRETISH"), "{err}");
+}
+
+#[test]
+fn p32_huge_expires_in_stays_within_javascript_safe_integers() {
+    let t = read_ok(r#"{"access_token":"at","token_type":"Bearer","expires_in":1e300}"#).expect("tokens");
+    assert_eq!(t.expires_at_ms, Some((1 << 53) - 1));
+    let back = from_json::<TokenSet>(&to_json(&t));
+    assert_eq!(back, Some(t));
+}
+
+#[test]
+fn p32_stored_token_set_with_a_field_of_the_wrong_type_is_absent() {
+    let text = to_json(&token_set()).replace("\"issuer\":", "\"issuer\":1,\"was\":");
+    assert_eq!(from_json::<TokenSet>(&text), None);
 }

@@ -15,13 +15,13 @@ use crate::core::flow::{
     self, Authorization, AuthorizeRequest, CallbackInput, Config, FetchEnd, TokenTarget,
 };
 use crate::core::io::ResourceAnswer;
-use crate::core::json::ObjectWriter;
 use crate::core::scope;
 use crate::core::secret::Secret;
 use crate::web::fetch::Fetcher;
 use crate::web::storage::Store;
 use crate::web::task::{spawn, wait};
 use crate::web::{global, property, Array, Function, WebIo};
+use serde::Serialize;
 
 struct Inner {
     config: Config,
@@ -64,8 +64,8 @@ fn js_err(io: Option<&WebIo>, e: Error) -> JsValue {
 }
 
 /// A result object, written as JSON: cheaper than setting each field from wasm.
-fn object(w: ObjectWriter) -> JsValue {
-    json_parse(&w.end().into())
+fn object<T: Serialize>(value: &T) -> JsValue {
+    json_parse(&crate::codec::to_string(value).into())
 }
 
 fn current_href() -> String {
@@ -110,11 +110,18 @@ fn callback_input(params: &JsValue, iss: JsValue) -> Result<CallbackInput, Error
 }
 
 fn finished_to_js(f: &flow::Finished) -> JsValue {
-    let mut o = ObjectWriter::start();
-    o.str("serverUrl", &f.server_url);
-    o.str("returnTo", &f.return_to);
-    o.str("scope", &scope::join(&f.scope));
-    object(o)
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct FinishedObject<'a> {
+        server_url: &'a str,
+        return_to: &'a str,
+        scope: String,
+    }
+    object(&FinishedObject {
+        server_url: &f.server_url,
+        return_to: &f.return_to,
+        scope: scope::join(&f.scope),
+    })
 }
 
 #[wasm_bindgen]
@@ -212,11 +219,18 @@ impl McpAuth {
         Ok(match t {
             None => JsValue::NULL,
             Some(t) => {
-                let mut o = ObjectWriter::start();
-                o.str("scope", &scope::join(&t.scope));
-                o.num("expiresAt", t.expires_at_ms);
-                o.bool("hasRefreshToken", t.refresh_token.is_some());
-                object(o)
+                #[derive(Serialize)]
+                #[serde(rename_all = "camelCase")]
+                struct TokensObject {
+                    scope: String,
+                    expires_at: Option<u64>,
+                    has_refresh_token: bool,
+                }
+                object(&TokensObject {
+                    scope: scope::join(&t.scope),
+                    expires_at: t.expires_at_ms,
+                    has_refresh_token: t.refresh_token.is_some(),
+                })
             }
         })
     }

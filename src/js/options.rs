@@ -74,7 +74,7 @@ fn token_store(v: &JsValue) -> Result<(Store, TokenStorage)> {
         Some(other) => {
             return Err(js(Error::config(format!(
                 "tokenStorage must be 'session', 'local', 'memory' or a Storage-like object, not {}",
-                crate::core::json::quote(other)
+                crate::codec::to_string(other)
             ))))
         }
         None => (Store::custom(v.clone()).map_err(js)?, TokenStorage::Custom),

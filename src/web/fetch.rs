@@ -11,9 +11,9 @@
 use crate::web::{Array, Function};
 use wasm_bindgen::prelude::*;
 
+use crate::codec::to_string as quote;
 use crate::core::error::{Error, Result};
 use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse};
-use crate::core::json::quote;
 use crate::web::global;
 use crate::web::task::{wait, Wait};
 
