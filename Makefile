@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: demo test build tools lint test-host test-browser test-chromium test-node test-consumers test-stack test-e2e test-conformance
+.PHONY: demo test build tools fuzz test-fuzz lint test-host test-browser test-chromium test-node test-consumers test-stack test-e2e test-conformance
 
 tools:
 	@bash scripts/install-tools.sh
@@ -14,7 +14,7 @@ build: tools
 demo: build
 	@node www/demo.mjs
 
-test: tools lint test-host test-browser build test-chromium test-node test-consumers test-stack test-e2e test-conformance
+test: tools lint test-host test-fuzz test-browser build test-chromium test-node test-consumers test-stack test-e2e test-conformance
 	@echo "make test: all suites passed"
 
 lint:
@@ -24,6 +24,15 @@ lint:
 
 test-host:
 	cargo test -q
+
+# Every fuzz target replays its corpus and fuzzes a few seconds (a smoke check).
+test-fuzz:
+	bash scripts/fuzz.sh smoke
+
+# Every fuzz target until 10 million executions (FUZZ_RUNS, FUZZ_SECONDS);
+# writes fuzz/RESULTS.md.
+fuzz: tools
+	bash scripts/fuzz.sh run
 
 # Browser tests of the web adapters, in headless Debian Chromium.
 test-browser:

@@ -27,6 +27,12 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wb" ]; then
   cargo install wasm-bindgen-cli --version "$wb" --force
 fi
 
+# 3b. cargo-fuzz (libFuzzer), for the fuzz targets in fuzz/ (TOOLCHAIN.md).
+if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz 0.13.1" ]; then
+  say "installing cargo-fuzz 0.13.1 (cargo, ~1 min cold)"
+  cargo install cargo-fuzz --version 0.13.1 --locked
+fi
+
 # 4. Chromium and its driver from Debian.
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   say "installing Debian chromium + chromium-driver"

@@ -1,0 +1,59 @@
+//! P-23, P-24, P-32: any token endpoint answer, with any status. An accepted
+//! one has a non-empty access token; an error never carries the server's
+//! `error_description` or a token in its message.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mcp_web_auth::core::http::{FetchOutcome, HttpResponse};
+use mcp_web_auth::core::token::{token_response, TokenContext};
+
+/// The message must not depend on what an attacker writes in these members:
+/// the same body with each of them replaced gives the same message.
+fn message_ignores(body: &str, keys: &[&str], message_of: impl Fn(&str) -> Option<String>) {
+    let Some(message) = message_of(body) else {
+        return;
+    };
+    let Ok(serde_json::Value::Object(mut doc)) = serde_json::from_str::<serde_json::Value>(body) else {
+        return;
+    };
+    for key in keys {
+        if let Some(v @ serde_json::Value::String(_)) = doc.get_mut(*key) {
+            *v = serde_json::Value::String("replaced".into());
+        }
+    }
+    let replaced = serde_json::Value::Object(doc).to_string();
+    assert_eq!(
+        message_of(&replaced),
+        Some(message),
+        "the message depends on {keys:?}"
+    );
+}
+
+fuzz_target!(|data: &[u8]| {
+    let (status, body) = match data.split_first() {
+        Some((s, rest)) => (if *s < 128 { 200 } else { 400 + u16::from(*s % 100) }, rest),
+        None => return,
+    };
+    let body = String::from_utf8_lossy(body);
+    let requested = vec!["mcp:read".to_string()];
+    let ctx = TokenContext {
+        requested_scope: &requested,
+        issuer: "https://as.example.com",
+        resource: "https://mcp.example.com/mcp",
+        client_id: "client-1",
+        now_ms: 1_700_000_000_000,
+        previous_refresh_token: None,
+    };
+    let answer = |body: &str| {
+        let outcome = FetchOutcome::Response(HttpResponse::new(status, body.to_string()));
+        token_response(&outcome, &ctx)
+    };
+    if let Ok(t) = answer(&body) {
+        assert!(!t.access_token.expose().is_empty());
+    }
+    message_ignores(
+        &body,
+        &["error_description", "error_uri", "access_token", "refresh_token"],
+        |b| answer(b).err().map(|e| e.to_string()),
+    );
+});
