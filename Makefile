@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: demo test build tools lint test-host test-browser test-chromium test-node test-consumers test-stack test-e2e test-conformance
+.PHONY: demo test build tools lint test-host test-browser test-chromium test-node test-consumers test-stack test-e2e test-conformance test-types
 
 tools:
 	@bash scripts/install-tools.sh
@@ -14,7 +14,7 @@ build: tools
 demo: build
 	@node www/demo.mjs
 
-test: tools lint test-host test-browser build test-chromium test-node test-consumers test-stack test-e2e test-conformance
+test: tools lint test-host test-browser build test-types test-chromium test-node test-consumers test-stack test-e2e test-conformance
 	@echo "make test: all suites passed"
 
 lint:
@@ -24,6 +24,11 @@ lint:
 
 test-host:
 	cargo test -q
+
+# tsc --strict (pinned TypeScript) over the package README's snippets, the
+# demo app and typed edge cases, against the built pkg/index.d.ts.
+test-types:
+	node --test tests/types/
 
 # Browser tests of the web adapters, in headless Debian Chromium.
 test-browser:

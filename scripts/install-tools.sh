@@ -35,7 +35,8 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
-# 5. npm packages: wasm-opt (binaryen), Playwright's driver, the dev stack.
+# 5. npm packages: wasm-opt (binaryen), Playwright's driver, the dev stack,
+#    TypeScript and the MCP SDK for the types check.
 npm_ci() { # dir
   if [ ! -d "$1/node_modules" ] || [ "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then
     say "npm ci in $1"
@@ -44,4 +45,5 @@ npm_ci() { # dir
 }
 npm_ci tools
 npm_ci www/stack
+npm_ci tests/types
 say "tools ready"

@@ -55,13 +55,8 @@ function run(cmd, args, log, label = `${cmd} ${args.join(' ')}`) {
   }
 }
 
-/**
- * npm install (from the committed lockfile) + vite build, each skipped when
- * its inputs have not changed. Returns whether it built. Not `npm ci`: it
- * refuses this lockfile over rollup's per-platform optional packages, which
- * this machine's npm records without versions.
- */
-export function buildApp({ force = false, log = console.log } = {}) {
+/** npm install in www/app (from the committed lockfile) when its lockfile is newer than node_modules. */
+export function installApp({ log = console.log } = {}) {
   if (!existsSync(path.join(PKG_DIR, 'index.js'))) {
     throw new Error('pkg/ is missing: build the package first (`make build`, or `bash scripts/build-pkg.sh`)');
   }
@@ -70,6 +65,16 @@ export function buildApp({ force = false, log = console.log } = {}) {
   if (!existsSync(installed) || statSync(lock).mtimeMs > statSync(installed).mtimeMs) {
     run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], log);
   }
+}
+
+/**
+ * npm install (from the committed lockfile) + vite build, each skipped when
+ * its inputs have not changed. Returns whether it built. Not `npm ci`: it
+ * refuses this lockfile over rollup's per-platform optional packages, which
+ * this machine's npm records without versions.
+ */
+export function buildApp({ force = false, log = console.log } = {}) {
+  installApp({ log });
   const hash = inputsHash();
   if (!force && existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === hash) return false;
   run(process.execPath, [path.join('node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], log, 'vite build');
