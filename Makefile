@@ -50,10 +50,10 @@ test-consumers:
 	@if ls tests/consumers/*.test.mjs >/dev/null 2>&1; then node --test --test-concurrency=1 tests/consumers/; fi
 
 test-stack:
-	$(NODE22) --test www/stack/
+	$(NODE22) --test www/stack/*.test.js
 
 test-e2e:
-	@if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then $(NODE22) --test --test-concurrency=1 tests/e2e/; fi
+	@if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then $(NODE22) --test --test-concurrency=1 tests/e2e/*.test.mjs; fi
 
 test-conformance:
 	@if [ -x tests/conformance/run.sh ]; then bash tests/conformance/run.sh; fi
