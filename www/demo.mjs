@@ -39,7 +39,7 @@ function files(dir) {
 function inputsHash() {
   const h = createHash('sha256');
   const inputs = [
-    ...['index.html', 'callback.html', 'vite.config.js', 'package.json', 'package-lock.json'].map((f) => path.join(APP_DIR, f)),
+    ...['index.html', 'callback.html', 'vite.config.js', 'tsconfig.json', 'package.json', 'package-lock.json'].map((f) => path.join(APP_DIR, f)),
     ...files(path.join(APP_DIR, 'src')),
     ...files(PKG_DIR).filter((f) => !f.endsWith('README.md')),
   ].sort();
