@@ -9,17 +9,11 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installApp } from '../../www/demo.mjs';
+import { readmeBlocks } from './readme.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const tsc = path.join(here, 'node_modules', 'typescript', 'bin', 'tsc');
-
-/** The README's named code blocks (```lang name), as { name: code }. */
-export function readmeBlocks(file = path.join(root, 'README.npm.md')) {
-  const blocks = {};
-  for (const m of readFileSync(file, 'utf8').matchAll(/^```(\w+) ([\w.-]+)\n([\s\S]*?)^```$/gm)) blocks[m[2]] = m[3];
-  return blocks;
-}
 
 function runTsc(project) {
   return new Promise((resolve) => {
