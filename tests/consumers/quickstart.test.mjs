@@ -11,7 +11,45 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { consumersDir, NPM_FLAGS, run, tempDir, packPackage, launchChromium } from './helpers.mjs';
 import { readmeBlocks } from '../types/readme.mjs';
-import { startStack } from '../../www/stack/start.js';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+// The stack runs on Node 22 LTS from npm (tools/node22) when it is there, as in
+// `make demo`: oidc-provider warns on Node 20. This process stays on the machine's Node.
+const NODE22 = path.join(repo, 'tools/node22/node_modules/node/bin/node');
+
+/** www/stack/start.js in its own process; resolves to { issuer, mcpUrl, appUrl, stop }. */
+async function startStack({ staticDir }) {
+  const node = existsSync(NODE22) ? NODE22 : process.execPath;
+  const child = spawn(node, [path.join(repo, 'www/stack/start.js'), '--auto-approve', '--static', staticDir], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  const line = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the stack did not start: ${out}`)), 30_000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) { clearTimeout(timer); resolve(out.slice(0, nl)); }
+    });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the stack exited (${code}): ${out}`)); });
+  });
+  return {
+    ...JSON.parse(line),
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.stdin.end(); // start.js stops when its stdin closes
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
 
 const PLACEHOLDER = "'https://mcp.example.com/mcp'";
 let tmp;
@@ -26,7 +64,7 @@ before(async () => {
   await mkdir(app);
   for (const f of ['package.json', 'package-lock.json']) await copyFile(path.join(consumersDir, 'vite-app', f), path.join(app, f));
   await run('npm', ['install', ...NPM_FLAGS, '--no-save', tarball], { cwd: app, timeoutMs: 180_000 });
-  stack = await startStack({ autoApprove: true, staticDir: path.join(app, 'dist') });
+  stack = await startStack({ staticDir: path.join(app, 'dist') });
 
   const blocks = readmeBlocks();
   const main = blocks['main.js'];
