@@ -15,9 +15,6 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startAuthorizationServer } from './stack/as.js';
-import { startMcpServer } from './stack/mcp.js';
-import { startStaticServer } from './stack/start.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const APP_DIR = path.join(here, 'app');
@@ -99,6 +96,11 @@ async function withFallback(port, start) {
 export async function startDemo({
   appPort = 0, asPort = 0, mcpPort = 0, accessTokenTtl = 60, autoApprove = false,
 } = {}) {
+  // Imported here, not at the top: buildApp/installApp users (the types
+  // check) must not load oidc-provider, which warns on Node 20.
+  const { startAuthorizationServer } = await import('./stack/as.js');
+  const { startMcpServer } = await import('./stack/mcp.js');
+  const { startStaticServer } = await import('./stack/start.js');
   const stops = [];
   const stop = () => Promise.all(stops.splice(0).reverse().map((s) => s()));
   try {
