@@ -42,6 +42,7 @@ describe('demo app: sign-in, tools, refresh, step-up, sign-out', () => {
     await page.click('#connect');
     const consent = await approveConsent(page, stack);
     assert.deepEqual(consent.scopes, ['mcp:read'], 'the first sign-in asks for the challenge scope only');
+    assert.equal(consent.button, 'Sign in and allow');
     assert.equal(consent.resource, stack.mcpUrl);
     await waitConnected(page, stack);
 
@@ -90,8 +91,9 @@ describe('demo app: sign-in, tools, refresh, step-up, sign-out', () => {
     await resetAsEvents(stack);
     await page.fill('#arg-write_note-text', 'a note from the e2e test');
     await page.click('#call-write_note');
-    const consent = await approveConsent(page, stack);
+    const consent = await approveConsent(page, stack, { shot: 'consent-step-up' });
     assert.deepEqual(consent.scopes.sort(), ['mcp:read', 'mcp:write']);
+    assert.equal(consent.button, 'Allow', 'signed in already: "Allow", not "Sign in and allow"');
     await waitConnected(page, stack);
 
     // The page makes the interrupted call again once it is back.

@@ -34,13 +34,15 @@ export async function resetAsEvents(stack) {
 const onAs = (stack) => (url) => url.origin === stack.issuer && url.pathname.startsWith('/interaction/');
 
 /** Waits for the AS's consent page, reads the scopes it asks for, clicks "Sign in and allow" / "Allow". */
-export async function approveConsent(page, stack) {
+export async function approveConsent(page, stack, { shot } = {}) {
   await page.waitForURL(onAs(stack));
   await page.locator('#approve').waitFor();
   const scopes = await page.locator('#scopes li[data-scope]').evaluateAll((lis) => lis.map((li) => li.dataset.scope));
   const resource = await page.locator('#resource').textContent();
+  const button = await page.textContent('#approve');
+  if (shot) await screenshot(page, shot);
   await page.click('#approve');
-  return { scopes, resource };
+  return { scopes, resource, button };
 }
 
 /** Resolves once the demo page says it is connected (after any redirects). */
