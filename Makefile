@@ -2,8 +2,11 @@
 # Both install what they need first (scripts/install-tools.sh, idempotent).
 SHELL := /bin/bash
 export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# Node 22 LTS from npm (tools/node22) for what runs the demo stack: oidc-provider
+# supports LTS releases from 22 and warns on the machine's Node 20.
+NODE22 := $(CURDIR)/tools/node22/node_modules/node/bin/node
 
-.PHONY: demo test build tools fuzz test-fuzz lint test-host test-browser test-chromium test-node test-consumers test-stack test-e2e test-conformance
+.PHONY: demo test build tools fuzz test-fuzz lint test-host test-browser test-chromium test-node test-consumers test-stack test-e2e test-conformance test-types
 
 tools:
 	@bash scripts/install-tools.sh
@@ -12,9 +15,9 @@ build: tools
 	@bash scripts/build-pkg.sh
 
 demo: build
-	@node www/demo.mjs
+	@$(NODE22) www/demo.mjs
 
-test: tools lint test-host test-fuzz test-browser build test-chromium test-node test-consumers test-stack test-e2e test-conformance
+test: tools lint test-host test-fuzz test-browser build test-types test-chromium test-node test-consumers test-stack test-e2e test-conformance
 	@echo "make test: all suites passed"
 
 lint:
@@ -34,6 +37,11 @@ test-fuzz:
 fuzz: tools
 	bash scripts/fuzz.sh run
 
+# tsc --strict (pinned TypeScript) over the package README's snippets, the
+# demo app and typed edge cases, against the built pkg/index.d.ts.
+test-types:
+	node --test tests/types/
+
 # Browser tests of the web adapters, in headless Debian Chromium.
 test-browser:
 	wasm-pack test --headless --chrome --mode no-install -- --test 'browser_*'
@@ -51,10 +59,10 @@ test-consumers:
 	@if ls tests/consumers/*.test.mjs >/dev/null 2>&1; then node --test --test-concurrency=1 tests/consumers/; fi
 
 test-stack:
-	node --test www/stack/
+	$(NODE22) --test www/stack/*.test.js
 
 test-e2e:
-	@if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then node --test --test-concurrency=1 tests/e2e/; fi
+	@if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then $(NODE22) --test --test-concurrency=1 tests/e2e/*.test.mjs; fi
 
 test-conformance:
 	@if [ -x tests/conformance/run.sh ]; then bash tests/conformance/run.sh; fi

@@ -1,6 +1,76 @@
-// Types of the mcp-web-auth package entry.
-export { default, initSync, McpAuth, finishAuth } from './mcp_web_auth.js';
-export type { InitInput, InitOutput, SyncInitInput } from './mcp_web_auth.js';
+// Types of the mcp-web-auth package entry (js/index.js). McpAuth and
+// finishAuth are declared here rather than re-exported from the wasm glue's
+// .d.ts, whose constructor takes `any` and whose `fetch` requires `init`.
+import type { InitInput, InitOutput, SyncInitInput } from './mcp_web_auth.js';
+export type { InitInput, InitOutput, SyncInitInput };
+
+/**
+ * Loads and instantiates the WebAssembly module. Call it once, and await it,
+ * before `new McpAuth(...)` or `finishAuth(...)`: before it, both fail with
+ * `McpAuthError` code `not_initialized`. With no argument it fetches
+ * `mcp_web_auth_bg.wasm` next to the package's JS (bundlers rewrite that URL).
+ */
+export default function init(
+  module_or_path?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>,
+): Promise<InitOutput>;
+
+/** Instantiates the module synchronously from its bytes or a compiled `WebAssembly.Module` (Node, workers, tests). */
+export function initSync(module: { module: SyncInitInput } | SyncInitInput): InitOutput;
+
+/** What `finishAuth` resolves to. */
+export interface FinishedAuth {
+  /** The MCP server the tokens are for. */
+  serverUrl: string;
+  /** Where to send the browser now: the page that started the flow (an absolute URL of your origin; `''` where there is no `location`). */
+  returnTo: string;
+  /** The scope granted. */
+  scope: string;
+}
+
+/** What `auth.tokens()` shows: never the tokens themselves. */
+export interface TokenInfo {
+  scope: string;
+  /** Milliseconds since the epoch, or null when the server gave no `expires_in`. */
+  expiresAt: number | null;
+  hasRefreshToken: boolean;
+}
+
+/** An OAuth 2.1 client for one MCP server. */
+export class McpAuth {
+  /** Throws `McpAuthError` (`invalid_config`, `insecure_endpoint`, ...) on bad options, `not_initialized` before `init()`. */
+  constructor(options: McpAuthOptions);
+  /**
+   * `fetch` with authorization: takes what `fetch` takes. A bound property, so
+   * it may be passed around unbound: `new StreamableHTTPClientTransport(url, { fetch: auth.fetch })`.
+   */
+  readonly fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+  /** Starts or confirms authorization without a resource request. */
+  authorize(options?: { scope?: string; returnTo?: string }): Promise<'AUTHORIZED' | 'REDIRECT'>;
+  /** Completes this server's pending flow on the redirect page (or in a worker, see the README). */
+  finishAuth(params: URLSearchParams | string, iss?: string | null): Promise<FinishedAuth>;
+  /** For display: scope, expiry, whether a refresh token exists; `null` when signed out. */
+  tokens(): TokenInfo | null;
+  /** Forgets this server's tokens, asking the server to revoke them first where it can (RFC 7009). */
+  signOut(): Promise<void>;
+  /** The MCP server this client is for. */
+  readonly serverUrl: string;
+  /**
+   * Releases the instance's WebAssembly memory now rather than when it is
+   * garbage-collected (it is released then anyway). The instance is unusable
+   * afterwards. Tokens stay in their storage.
+   */
+  free(): void;
+  /** `free()`, for `using auth = new McpAuth(...)` (TypeScript 5.2+, lib `esnext.disposable`). */
+  [Symbol.dispose](): void;
+}
+
+/**
+ * Completes authorization on the redirect page with no configuration: the
+ * pending flow is found by the callback's `state`. Pass
+ * `new URLSearchParams(location.search)`; the `(code, iss)` form works when
+ * exactly one flow is pending.
+ */
+export function finishAuth(params: URLSearchParams | string, iss?: string | null): Promise<FinishedAuth>;
 
 /** Options of `new McpAuth(options)`. */
 export interface McpAuthOptions {
@@ -29,7 +99,7 @@ export interface McpAuthOptions {
   /** Called with the authorization URL (default `location.assign(url)`); may return a promise. */
   onRedirect?: (url: string) => void | Promise<void>;
   /** Replaces `fetch` for every request the library makes. */
-  fetch?: typeof fetch;
+  fetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
   /** Progress events for your UI. */
   onStatus?: (event: McpAuthStatusEvent) => void;
   /** Proceed with servers that do not advertise PKCE S256 (P-7). Default false. */
@@ -53,9 +123,22 @@ export interface McpAuthStatusEvent {
   error?: McpAuthError;
 }
 
-/** Base class of every error the library throws; `code` is stable. */
+/** The codes of plain `McpAuthError`s (the subclasses below have their own). */
+export type McpAuthErrorCode =
+  | 'not_initialized'
+  | 'unknown_state'
+  | 'pending_expired'
+  | 'missing_code'
+  | 'invalid_config'
+  | 'invalid_response'
+  | 'network_error'
+  | 'timeout'
+  | 'storage_error'
+  | 'no_refresh_token';
+
+/** Base class of every error the library throws; `code` is stable (switch on it, not on `message`). */
 export class McpAuthError extends Error {
-  readonly code: string;
+  readonly code: McpAuthErrorCode | (string & {});
 }
 /** The callback's `iss` is missing or not the expected issuer (RFC 9207). Carries nothing else from the callback. */
 export class IssuerMismatchError extends McpAuthError {

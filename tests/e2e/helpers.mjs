@@ -1,5 +1,7 @@
 // Shared by the e2e tests: the demo stack (exactly what `make demo` serves,
 // with random ports and the tests' token lifetime) and headless Debian Chromium.
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { chromium } from '../../tools/node_modules/playwright-core/index.mjs';
 import { buildApp, startDemo } from '../../www/demo.mjs';
 
@@ -31,14 +33,16 @@ export async function resetAsEvents(stack) {
 
 const onAs = (stack) => (url) => url.origin === stack.issuer && url.pathname.startsWith('/interaction/');
 
-/** Waits for the AS's consent page, checks what it asks for, clicks "Sign in and allow". */
-export async function approveConsent(page, stack) {
+/** Waits for the AS's consent page, reads the scopes it asks for, clicks "Sign in and allow" / "Allow". */
+export async function approveConsent(page, stack, { shot } = {}) {
   await page.waitForURL(onAs(stack));
   await page.locator('#approve').waitFor();
-  const scopes = await page.locator('#scopes li').allTextContents();
+  const scopes = await page.locator('#scopes li[data-scope]').evaluateAll((lis) => lis.map((li) => li.dataset.scope));
   const resource = await page.locator('#resource').textContent();
+  const button = await page.textContent('#approve');
+  if (shot) await screenshot(page, shot);
   await page.click('#approve');
-  return { scopes, resource };
+  return { scopes, resource, button };
 }
 
 /** Resolves once the demo page says it is connected (after any redirects). */
@@ -77,4 +81,22 @@ export async function waitLibraryExpiry(page) {
   const expiresAt = await shownExpiry(page);
   const wait = expiresAt - LIBRARY_SKEW_MS - Date.now() + 250;
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
+
+/** A full-page screenshot under tests/artifacts/ (git-ignored). */
+export async function screenshot(page, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: fileURLToPath(new URL(`${name}.png`, ARTIFACTS)), fullPage: true });
+}
+
+/** The error box's parts: class, code, sentence (null when hidden). */
+export async function shownError(page, box = '#error') {
+  const loc = page.locator(`${box}:not([hidden])`);
+  if (!(await loc.count())) return null;
+  return {
+    name: await loc.locator('.err-name').textContent(),
+    code: await loc.locator('.err-code').textContent(),
+    sentence: await loc.locator('.err-sentence').textContent(),
+    text: await loc.textContent(),
+  };
 }

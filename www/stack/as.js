@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 import { generateKeyPair, exportJWK } from 'jose';
 import { listen, close, allowOrigin, escapeHtml } from './util.js';
+import { createMemoryAdapter } from './memory-adapter.js';
 
 const RESOURCE_SCOPES = ['mcp:read', 'mcp:write'];
 const OIDC_SCOPES = ['openid', 'offline_access'];
@@ -22,6 +23,9 @@ export async function startAuthorizationServer({
   await listen(server, port, host);
   const issuer = `http://127.0.0.1:${server.address().port}`;
   const isAllowed = (origin) => allowOrigin(clientOrigins, origin);
+  // Where "Back to the app" links point on the AS's own pages (the app's origin when there is one).
+  const appOrigin = clientOrigins.find((o) => o !== '*');
+  const appUrl = appOrigin ? `${appOrigin}/` : null;
 
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), alg: 'ES256', use: 'sig', kid: randomBytes(8).toString('hex') };
@@ -29,6 +33,7 @@ export async function startAuthorizationServer({
   const events = newEvents();
 
   const provider = new Provider(issuer, {
+    adapter: createMemoryAdapter(),
     jwks: { keys: [jwk] },
     // Only an EC key exists: the default RS256 for ID tokens would fail registration.
     clientDefaults: {
@@ -87,6 +92,13 @@ export async function startAuthorizationServer({
     // http://127.0.0.1: oidc-provider sets `secure` only when the request is https.
     cookies: { keys: [randomBytes(32).toString('hex')] },
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+    // oidc-provider's own error page is a bare "invalid_request"; this one says
+    // what happened in words and links back to the app.
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = errorPage(out, appUrl);
+    },
   });
 
   provider.on('grant.success', (ctx) => recordToken(events, ctx));
@@ -132,10 +144,23 @@ export async function startAuthorizationServer({
       return undefined;
     }
     if (!/^\/interaction\/[^/]+$/.test(ctx.path) || !['GET', 'POST'].includes(ctx.method)) return next();
-    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    let details;
+    try {
+      details = await provider.interactionDetails(ctx.req, ctx.res);
+    } catch {
+      // Back after sign-in, a reload of a finished page, or a page left open too
+      // long: the interaction is gone. Say so instead of "invalid_request".
+      ctx.status = 400;
+      ctx.type = 'html';
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = expiredPage(appUrl);
+      return undefined;
+    }
     if (ctx.method === 'GET' && !autoApprove) {
       const client = await provider.Client.find(details.params.client_id);
       ctx.type = 'html';
+      // no-store: Back must not show a consent form whose sign-in is over.
+      ctx.set('Cache-Control', 'no-store');
       ctx.body = consentPage(details, client);
       return undefined;
     }
@@ -179,21 +204,85 @@ async function approve(provider, details, username) {
   };
 }
 
+// What each scope lets the app do, in words (the consent page lists these).
+const SCOPE_WORDS = {
+  'mcp:read': ['Use the MCP server\'s tools that only read', 'such as echo'],
+  'mcp:write': ['Change data on the MCP server', 'save notes with write_note'],
+  openid: ['Know your user name', 'OpenID Connect'],
+  offline_access: ['Stay connected while you are away', 'a refresh token'],
+};
+
+const PAGE_STYLE = `
+:root { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2330; background: #eef1f6; }
+body { margin: 0; display: grid; place-items: start center; min-height: 100vh; }
+.box { background: #fff; border: 1px solid #d9dee7; border-radius: 10px; padding: 1.6rem 1.8rem; margin: 3rem 1rem; max-width: 30rem; box-shadow: 0 2px 10px #0001; }
+.brand { color: #5d6677; font-size: 0.85rem; margin: 0 0 1rem; letter-spacing: 0.02em; }
+h1 { font-size: 1.3rem; margin: 0 0 0.4rem; }
+.sub { color: #5d6677; margin: 0 0 1.1rem; }
+h2 { font-size: 0.95rem; margin: 1rem 0 0.4rem; }
+ul { margin: 0 0 1rem; padding: 0; list-style: none; display: grid; gap: 0.45rem; }
+li { border: 1px solid #d9dee7; border-radius: 6px; padding: 0.45rem 0.7rem; }
+li small, .hint { color: #5d6677; font-size: 0.85rem; }
+code { font: 0.85em ui-monospace, SFMono-Regular, Menlo, monospace; }
+label { display: block; font-weight: 600; font-size: 0.9rem; margin: 0.6rem 0 0.25rem; }
+input { width: 100%; box-sizing: border-box; font: inherit; padding: 0.4rem 0.55rem; border: 1px solid #c5ccd8; border-radius: 5px; }
+.buttons { display: flex; gap: 0.6rem; margin: 1.1rem 0 0.6rem; }
+button, a.button { font: inherit; padding: 0.45rem 1.1rem; border-radius: 6px; border: 1px solid #2f5bd3; background: #2f5bd3; color: #fff; cursor: pointer; text-decoration: none; }
+button.secondary { background: #fff; color: #2f5bd3; }
+.who { background: #f4f6f9; border-radius: 6px; padding: 0.45rem 0.7rem; }
+`;
+
+const page = (title, body) => `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title>
+<style>${PAGE_STYLE}</style></head><body><main class="box">
+<p class="brand">Demo authorization server · local, for mcp-web-auth</p>
+${body}
+</main></body></html>`;
+
 function consentPage({ uid, prompt, params, session }, client) {
   const scopes = String(params.scope ?? '').split(' ').filter(Boolean);
   const name = client?.clientName ?? params.client_id;
-  const who = session?.accountId
-    ? `<p>Signed in as <b>${escapeHtml(session.accountId)}</b></p><input type="hidden" name="username" value="${escapeHtml(session.accountId)}">`
-    : '<label>Username <input id="username" name="username" value="demo"></label>';
-  return `<!doctype html><html><head><meta charset="utf-8"><title>Authorize ${escapeHtml(name)}</title></head>
-<body><h1>Authorize <span id="client-name">${escapeHtml(name)}</span></h1>
-<p>Prompt: <span id="prompt">${escapeHtml(prompt.name)}</span></p>
-<p>Resource: <code id="resource">${escapeHtml([params.resource ?? []].flat().join(' '))}</code></p>
-<ul id="scopes">${scopes.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ul>
-<form method="post" action="/interaction/${escapeHtml(uid)}">${who}
-<button id="approve" name="action" value="approve" type="submit">Sign in and allow</button>
-<button id="deny" name="action" value="deny" type="submit">Deny</button>
-</form></body></html>`;
+  const resources = [params.resource ?? []].flat();
+  const signedIn = Boolean(session?.accountId);
+  const items = scopes.map((s) => {
+    const [what, detail] = SCOPE_WORDS[s] ?? [`Use "${s}"`, 'a permission this demo does not describe'];
+    return `<li data-scope="${escapeHtml(s)}"><b>${escapeHtml(what)}</b><br><small>${escapeHtml(detail)} · <code>${escapeHtml(s)}</code></small></li>`;
+  }).join('');
+  const where = resources.length
+    ? `<p class="sub">on the MCP server <code id="resource">${escapeHtml(resources.join(' '))}</code></p>`
+    : '<p class="sub"><code id="resource"></code></p>';
+  const who = signedIn
+    ? `<p class="who">Signed in as <b>${escapeHtml(session.accountId)}</b></p><input type="hidden" name="username" value="${escapeHtml(session.accountId)}">`
+    : `<label for="username">Your user name</label><input id="username" name="username" value="demo" autocomplete="username">
+<p class="hint">Any name works: this demo server has no passwords.</p>`;
+  const title = signedIn ? `Allow ${name} to use your account?` : `Sign in to let ${name} use your account`;
+  return page(`${title} — demo sign-in`, `<h1><span id="client-name">${escapeHtml(name)}</span> ${signedIn ? 'asks for access' : 'asks you to sign in'}</h1>
+${where}
+<h2>It wants to</h2>
+<ul id="scopes">${items || '<li>Use the MCP server (no specific permission asked)</li>'}</ul>
+<form method="post" action="/interaction/${escapeHtml(uid)}" data-prompt="${escapeHtml(prompt.name)}">${who}
+<div class="buttons"><button id="approve" name="action" value="approve" type="submit">${signedIn ? 'Allow' : 'Sign in and allow'}</button>
+<button id="deny" class="secondary" name="action" value="deny" type="submit">Deny</button></div>
+</form>
+<p class="hint">Allow: ${escapeHtml(name)} gets a token for exactly these permissions. Deny: you go back to the app and nothing is shared.</p>`);
+}
+
+const backLink = (appUrl) => (appUrl
+  ? `<p class="buttons"><a class="button" id="back-to-app" href="${escapeHtml(appUrl)}">Back to the app</a></p>`
+  : '<p class="hint">Go back to the app you came from.</p>');
+
+function expiredPage(appUrl) {
+  return page('This sign-in page has expired — demo sign-in', `<h1 id="expired">This sign-in page has expired</h1>
+<p>You have probably finished signing in already (and came back here with the Back button), or the page was open too long. Nothing was changed.</p>
+<p>To sign in again, go back to the app and connect.</p>
+${backLink(appUrl)}`);
+}
+
+function errorPage(out, appUrl) {
+  return page('Sign-in could not continue — demo sign-in', `<h1 id="as-error">Sign-in could not continue</h1>
+<p>The request that brought you here was not valid for this server, so nothing was signed in or shared. Go back to the app and try again.</p>
+<p class="hint">For developers: <code id="as-error-code">${escapeHtml(out?.error ?? 'error')}</code> ${escapeHtml(out?.error_description ?? '')}</p>
+${backLink(appUrl)}`);
 }
 
 // Plain data, read live by in-process tests (`as.events.refreshRequests`) and

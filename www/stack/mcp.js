@@ -47,7 +47,7 @@ export async function startMcpServer({ port = 0, host = '127.0.0.1', issuer, cor
       authorization_servers: [issuer],
       scopes_supported: SCOPES,
       bearer_methods_supported: ['header'],
-      resource_name: 'mcp-web-auth test server',
+      resource_name: 'mcp-web-auth demo server',
     });
   });
 
@@ -96,7 +96,7 @@ export async function startMcpServer({ port = 0, host = '127.0.0.1', issuer, cor
 }
 
 function newMcpServer(notes) {
-  const mcp = new McpServer({ name: 'mcp-web-auth-test', version: '0.0.0' });
+  const mcp = new McpServer({ name: 'mcp-web-auth demo server', version: '1.0.0' });
   mcp.registerTool('echo', {
     description: 'Echo the text back (needs mcp:read)',
     inputSchema: { text: z.string() },

@@ -146,7 +146,7 @@ test('public client end to end: discovery, DCR, PKCE + iss, tokens, MCP, step-up
 
     const init = await mcpCall(mcpUrl, t1.body.access_token, 'initialize', INIT);
     assert.equal(init.status, 200);
-    assert.equal(init.body.result.serverInfo.name, 'mcp-web-auth-test');
+    assert.equal(init.body.result.serverInfo.name, 'mcp-web-auth demo server');
     const echo = await mcpCall(mcpUrl, t1.body.access_token, 'tools/call', { name: 'echo', arguments: { text: 'hi' } });
     assert.equal(echo.status, 200);
     assert.equal(echo.body.result.content[0].text, 'hi');
@@ -202,7 +202,8 @@ test('consent page: shown for the first grant and again for a step-up; deny retu
     assert.equal(first.pages.length, 1);
     assert.match(first.pages[0], /id="approve"/);
     assert.match(first.pages[0], /Smoke test client/);
-    assert.match(first.pages[0], /<li>mcp:read<\/li>/);
+    assert.match(first.pages[0], /data-scope="mcp:read"/);
+    assert.match(first.pages[0], /Sign in and allow/, 'not signed in yet: the button says so');
     assert.match(first.pages[0], /value="demo"/);
 
     // Same scope again: the session and grant cover it, no page (web client).
@@ -215,13 +216,15 @@ test('consent page: shown for the first grant and again for a step-up; deny retu
     for (let i = 0; i < 2; i += 1) {
       const n = await authorize(meta, native.client_id, { scope: 'mcp:read', resource: mcpUrl, onPage: () => 'approve' });
       assert.equal(n.pages.length, 1);
-      assert.match(n.pages[0], /id="prompt">consent</);
+      assert.match(n.pages[0], /data-prompt="consent"/);
+      assert.match(n.pages[0], /id="approve"[^>]*>Allow</, 'already signed in: "Allow", not "Sign in and allow"');
     }
 
     // Wider scope: consent again, then a token that can write.
     const wider = await authorize(meta, client.client_id, { scope: 'mcp:read mcp:write', resource: mcpUrl, onPage: () => 'approve' });
     assert.equal(wider.pages.length, 1);
-    assert.match(wider.pages[0], /<li>mcp:write<\/li>/);
+    assert.match(wider.pages[0], /data-scope="mcp:write"/);
+    assert.match(wider.pages[0], /Change data on the MCP server/);
     const t = await tokenRequest(meta, {
       grant_type: 'authorization_code', code: wider.params.get('code'), code_verifier: wider.verifier,
       redirect_uri: REDIRECT_URI, client_id: client.client_id, resource: mcpUrl,
