@@ -17,7 +17,7 @@ use url::Url;
 
 use crate::core::endpoint::{self, Source};
 use crate::core::error::{DiscoveryStage, Error, Result};
-use crate::core::http::{probe_verdict, FetchOutcome, HttpRequest, ProbeVerdict};
+use crate::core::http::{probe_too_large, probe_verdict, FetchOutcome, HttpRequest, ProbeVerdict};
 
 const PRM_SUFFIX: &str = "oauth-protected-resource";
 const OAUTH_SUFFIX: &str = "oauth-authorization-server";
@@ -176,6 +176,7 @@ pub fn select_prm(probes: &[PrmProbe], outcomes: &[FetchOutcome]) -> Result<PrmR
                     likely_cors: false,
                 })
             }
+            ProbeVerdict::TooLarge => return Err(probe_too_large(&probe.url)),
             ProbeVerdict::Found(resp) => {
                 let doc = resp.document().map_err(|_| {
                     Error::invalid("protected resource metadata is not a JSON object of the RFC 9728 shape")
@@ -344,6 +345,7 @@ pub fn select_as_metadata(
                     likely_cors: false,
                 })
             }
+            ProbeVerdict::TooLarge => return Err(probe_too_large(url)),
             ProbeVerdict::Found(resp) => {
                 let doc = resp.document().map_err(|_| {
                     Error::invalid("authorization server metadata is not a JSON object of the RFC 8414 shape")

@@ -9,6 +9,9 @@
 
 use std::future::Future;
 
+use serde::{Deserialize, Serialize};
+
+use crate::codec;
 use crate::core::authorize::{authorization_request, AuthorizationParams, PendingRecord};
 use crate::core::callback::{
     callback_state, keeps_pending_record, read_callback, sole_pending, CallbackParams,
@@ -17,8 +20,9 @@ use crate::core::challenge::{bearer_challenge, BearerChallenge};
 use crate::core::discovery::{
     Discovered, DiscoveryOptions, ExpectAuthorizationServer, ExpectProtectedResource, ServerUrl,
 };
+use crate::core::encoding::base64url_nopad;
 use crate::core::error::{Error, Result};
-use crate::core::http::{FetchOutcome, HttpRequest};
+use crate::core::http::{read_object, FetchOutcome, HttpRequest};
 use crate::core::io::{Area, Io, ResourceAnswer, Status, TokenStorage};
 use crate::core::pkce::{self, Pkce, RANDOM_BYTES};
 use crate::core::registration::{
@@ -377,6 +381,8 @@ fn finished(
 ) -> Result<Finished> {
     let answer = answers.first().ok_or_else(|| Error::invalid("no token answer"))?;
     let ctx = TokenContext {
+        request: "the authorization code exchange",
+        endpoint: &record.token_endpoint,
         requested_scope: &record.scope,
         issuer: &record.issuer,
         resource: &record.resource,
@@ -412,36 +418,87 @@ pub fn current_tokens(io: &impl Io, cfg: &Config) -> Result<Option<TokenSet>> {
     }
 }
 
-fn refresh_lock_name(cfg: &Config) -> String {
-    format!("mcp-web-auth:refresh:{}", cfg.server_url())
-}
-
 /// What a refresh holds across its one request.
 struct RefreshPlan {
     issuer: String,
     tokens: TokenSet,
     client_id: String,
+    endpoint: String,
+    /// The hash of the refresh token sent (P-34).
+    consumed: String,
 }
 
-/// P-25: one refresh at a time. Once the lock is held, storage is read
-/// again: if another tab or call already replaced `stale`, its result is
-/// used and no request is sent.
+/// How long a tab whose refresh token another tab consumed waits for that
+/// tab's published token set before giving the token up (P-34).
+pub const ROTATION_WAIT_MS: u32 = 2_000;
+
+/// P-34: a refresh token named without revealing it: base64url SHA-256.
+async fn token_hash(io: &impl Io, token: &Secret) -> Result<String> {
+    Ok(base64url_nopad(&io.sha256(token.expose()).await?))
+}
+
+/// P-25, P-34: the lock is named by the token set, so two tabs holding the
+/// same refresh token (a duplicated tab's copied `sessionStorage`) take the
+/// same lock, whichever storage they keep it in.
+pub fn refresh_lock_name(issuer: &str, server_url: &str, refresh_hash: &str) -> String {
+    format!("{}refresh:{issuer} {server_url} {refresh_hash}", store::PREFIX)
+}
+
+/// What to do once the refresh lock is held.
+// One value per refresh, moved once: boxing the plan buys nothing.
+#[allow(clippy::large_enum_variant)]
+enum RefreshStep {
+    Send(RefreshPlan, HttpRequest),
+    /// P-34: another tab consumed this refresh token: wait for its new set.
+    AwaitRotation,
+}
+
+/// P-25, P-34: one refresh at a time per token set, across tabs. Once the
+/// lock is held, storage is read again: if another call already replaced
+/// `stale`, its result is used and no request is sent; if another tab
+/// consumed the refresh token, its published set is adopted, and the token
+/// is never sent again.
 pub async fn refresh(io: &impl Io, cfg: &Config, stale: Option<&Secret>) -> Result<TokenSet> {
-    let _lock = io.lock(&refresh_lock_name(cfg)).await?;
-    let (plan, req) = match plan_refresh(io, cfg, stale)? {
-        Next::Done(current) => return Ok(current),
-        Next::Then(next) => next,
-    };
-    let answers = io.fetch_all(vec![req]).await;
-    refreshed(io, cfg, plan, &answers)
+    let (issuer, refresh_token) = refresh_target(io, cfg)?;
+    let hash = token_hash(io, &refresh_token).await?;
+    let _lock = io
+        .lock(&refresh_lock_name(&issuer, cfg.server_url(), &hash))
+        .await?;
+    match plan_refresh(io, cfg, stale, &refresh_token, &hash)? {
+        Next::Done(current) => Ok(current),
+        Next::Then(RefreshStep::Send(plan, req)) => {
+            let answers = io.fetch_all(vec![req]).await;
+            refreshed(io, cfg, plan, &answers)
+        }
+        Next::Then(RefreshStep::AwaitRotation) => {
+            if let Some(message) = io.wait_for_rotation(&hash, ROTATION_WAIT_MS).await {
+                if let Some(adopted) = adopt_rotation(io, cfg, &message).await? {
+                    return Ok(adopted);
+                }
+            }
+            consumed_without_successor(io, cfg, &issuer, &refresh_token)
+        }
+    }
 }
 
-/// The tokens when another call already refreshed them, else the request.
+/// The issuer and refresh token the lock is named by.
+fn refresh_target(io: &impl Io, cfg: &Config) -> Result<(String, Secret)> {
+    let d = store::load_discovery(io, cfg.server_url())?.ok_or(Error::NoRefreshToken)?;
+    let issuer = d.metadata.issuer;
+    let tokens = store::load_tokens(io, &issuer, cfg.server_url())?.ok_or(Error::NoRefreshToken)?;
+    let refresh_token = tokens.refresh_token.ok_or(Error::NoRefreshToken)?;
+    Ok((issuer, refresh_token))
+}
+
+/// Under the lock: the tokens when another call already refreshed them, the
+/// wait when another tab consumed the refresh token, else the request.
 fn plan_refresh(
     io: &impl Io,
     cfg: &Config,
     stale: Option<&Secret>,
-) -> Result<Next<TokenSet, (RefreshPlan, HttpRequest)>> {
+    locked_for: &Secret,
+    hash: &str,
+) -> Result<Next<TokenSet, RefreshStep>> {
     let d = store::load_discovery(io, cfg.server_url())?.ok_or(Error::NoRefreshToken)?;
     let issuer = &d.metadata.issuer;
     let tokens = store::load_tokens(io, issuer, cfg.server_url())?.ok_or(Error::NoRefreshToken)?;
@@ -450,6 +507,13 @@ fn plan_refresh(
         return Ok(Next::Done(tokens));
     }
     let refresh_token = tokens.refresh_token.as_ref().ok_or(Error::NoRefreshToken)?;
+    if refresh_token != locked_for {
+        // Rotated while this call waited for the lock: a newer set.
+        return Ok(Next::Done(tokens));
+    }
+    if store::is_consumed(io, hash)? {
+        return Ok(Next::Then(RefreshStep::AwaitRotation));
+    }
     let client = token_client(io, cfg, &d, &tokens)?.ok_or(Error::NoRefreshToken)?;
     io.status(Status::Refreshing);
     let auth = ClientAuth {
@@ -457,31 +521,34 @@ fn plan_refresh(
         client_secret: client.client_secret.as_ref(),
         method: client.auth_method,
     };
-    let req = refresh_request(
-        d.metadata.token_endpoint.as_str(),
-        &auth,
-        refresh_token,
-        &tokens.resource,
-    )?;
+    let endpoint = d.metadata.token_endpoint.as_str();
+    let req = refresh_request(endpoint, &auth, refresh_token, &tokens.resource)?;
     let plan = RefreshPlan {
         issuer: d.metadata.issuer.clone(),
         tokens,
         client_id: client.client_id,
+        endpoint: endpoint.to_string(),
+        consumed: hash.to_string(),
     };
-    Ok(Next::Then((plan, req)))
+    Ok(Next::Then(RefreshStep::Send(plan, req)))
 }
 
-/// The token endpoint's answer to a refresh: store the new tokens, or clear
-/// what the error proves is dead (P-26).
+/// The token endpoint's answer to a refresh: store the new tokens (and, when
+/// the refresh token rotated, mark the old one consumed and publish the new
+/// set, P-34), or clear what the error proves is dead (P-26).
 fn refreshed(io: &impl Io, cfg: &Config, plan: RefreshPlan, answers: &[FetchOutcome]) -> Result<TokenSet> {
     let RefreshPlan {
         issuer,
         tokens,
         client_id,
+        endpoint,
+        consumed,
     } = plan;
     let issuer = &issuer;
     let answer = answers.first().ok_or_else(|| Error::invalid("no token answer"))?;
     let ctx = TokenContext {
+        request: "the token refresh request",
+        endpoint: &endpoint,
         requested_scope: &tokens.scope,
         issuer,
         resource: &tokens.resource,
@@ -493,20 +560,96 @@ fn refreshed(io: &impl Io, cfg: &Config, plan: RefreshPlan, answers: &[FetchOutc
         Ok(mut new) => {
             new.requested = tokens.requested.clone();
             store::save_tokens_in(io, Area::Tokens, cfg.server_url(), &new)?;
+            if new.refresh_token != tokens.refresh_token {
+                // Before the lock is released: a tab that takes it next
+                // finds the old token consumed even if the broadcast is late.
+                store::mark_consumed(io, &consumed, io.now_ms())?;
+                let rotation = Rotation {
+                    server_url: cfg.server_url().to_string(),
+                    consumed: consumed.clone(),
+                    tokens: new.clone(),
+                };
+                io.publish_rotation(&consumed, &codec::to_string(&rotation));
+            }
             io.status(Status::Authorized);
             Ok(new)
         }
         Err(e) => {
-            // P-26: clear only what the error proves is dead.
+            // P-26: clear only what the error proves is dead, and only if
+            // the stored set is still the one whose refresh token was sent.
             let dead = invalidated_by(&e);
-            if dead != Invalidate::Nothing {
-                store::remove_tokens(io, issuer, cfg.server_url())?;
+            if dead == Invalidate::Nothing {
+                return Err(e);
+            }
+            let sent = tokens.refresh_token.as_ref();
+            match store::load_tokens(io, issuer, cfg.server_url())? {
+                Some(newer) if newer.refresh_token.as_ref() != sent => return Ok(newer),
+                Some(_) => store::remove_tokens(io, issuer, cfg.server_url())?,
+                None => {}
             }
             if dead == Invalidate::ClientAndTokens {
                 store::remove_client(io, issuer, &cfg.client.redirect_uri, &client_id)?;
             }
             Err(e)
         }
+    }
+}
+
+/// P-34: what a tab received from the tab that rotated a refresh token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rotation {
+    pub server_url: String,
+    /// The hash of the refresh token that was consumed.
+    pub consumed: String,
+    pub tokens: TokenSet,
+}
+
+/// P-34: adopts a token set another tab published, compare-and-swap: only
+/// when this server's stored refresh token is still the one consumed. The
+/// web side calls this for every rotation message it receives; `refresh`
+/// calls it with the message it waited for. `None` when the message is not
+/// for this server, does not parse, or this tab holds another set.
+pub async fn adopt_rotation(io: &impl Io, cfg: &Config, message: &str) -> Result<Option<TokenSet>> {
+    let Ok(rotation) = read_object::<Rotation>(message) else {
+        return Ok(None);
+    };
+    if rotation.server_url != cfg.server_url() || !rotation.tokens.is_valid() {
+        return Ok(None);
+    }
+    let issuer = &rotation.tokens.issuer;
+    let Some(stored) = store::load_tokens(io, issuer, cfg.server_url())? else {
+        return Ok(None);
+    };
+    let Some(held) = &stored.refresh_token else {
+        return Ok(None);
+    };
+    if stored.resource != rotation.tokens.resource || token_hash(io, held).await? != rotation.consumed {
+        return Ok(None);
+    }
+    // The hash was awaited: read again, so a set stored meanwhile is kept.
+    if store::load_tokens(io, issuer, cfg.server_url())? != Some(stored) {
+        return Ok(None);
+    }
+    store::save_tokens_in(io, Area::Tokens, cfg.server_url(), &rotation.tokens)?;
+    Ok(Some(rotation.tokens))
+}
+
+/// P-34: the refresh token was consumed by another tab whose new set never
+/// arrived: it is unusable, so the set is dropped (compare-and-delete, P-26)
+/// and the caller re-authorizes; the token is not sent.
+fn consumed_without_successor(
+    io: &impl Io,
+    cfg: &Config,
+    issuer: &str,
+    consumed: &Secret,
+) -> Result<TokenSet> {
+    match store::load_tokens(io, issuer, cfg.server_url())? {
+        Some(newer) if newer.refresh_token.as_ref() != Some(consumed) => Ok(newer),
+        Some(_) => {
+            store::remove_tokens(io, issuer, cfg.server_url())?;
+            Err(Error::NoRefreshToken)
+        }
+        None => Err(Error::NoRefreshToken),
     }
 }
 
@@ -624,6 +767,9 @@ where
                     refreshed = true;
                     Some(new)
                 }
+                // P-33: an expired token cannot be sent instead; the
+                // refresh's own failure is the answer (the tokens are kept).
+                Err(e) if e.is_transient() && t.is_expired(io.now_ms(), 0) => return Err(e),
                 Err(_) => current_tokens(io, cfg)?,
             };
         }
@@ -641,9 +787,15 @@ where
                 if can_refresh && !refreshed {
                     refreshed = true;
                     let stale = tokens.as_ref().map(|t| t.access_token.clone());
-                    if let Ok(new) = refresh(io, cfg, stale.as_ref()).await {
-                        tokens = Some(new);
-                        continue;
+                    match refresh(io, cfg, stale.as_ref()).await {
+                        Ok(new) => {
+                            tokens = Some(new);
+                            continue;
+                        }
+                        // P-33: reported as the refresh it was, not as the
+                        // discovery a re-authorization would then fail in.
+                        Err(e) if e.is_transient() => return Err(e),
+                        Err(_) => {}
                     }
                 }
                 // Without a token, stored ones may exist that `current_tokens`

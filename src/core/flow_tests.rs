@@ -59,6 +59,7 @@ fn answer(status: u16, www_authenticate: Option<&str>) -> ResourceAnswer {
     ResourceAnswer {
         status,
         www_authenticate: www_authenticate.map(String::from),
+        redirected: false,
     }
 }
 
@@ -180,7 +181,7 @@ fn reload(io: &FakeIo) -> FakeIo {
     fresh.now.set(io.now.get());
     fresh.random_byte.set(io.random_byte.get());
     fresh.storage.replace(io.storage.borrow().clone());
-    fresh
+    fresh.same_origin_as(io)
 }
 
 fn token_requests(io: &FakeIo) -> Vec<HttpRequest> {
@@ -1018,4 +1019,248 @@ fn p15_resource_is_sent_on_code_exchange_and_refresh() {
     assert!(reqs
         .iter()
         .all(|r| form_param(r, "resource").as_deref() == Some(SERVER)));
+}
+
+// ---------------------------------------------------------------- P-26 compare-and-delete, P-33 refresh failures
+
+fn refresh_token_of(io: &FakeIo) -> Option<String> {
+    stored_tokens(io).and_then(|t| t.refresh_token.map(|r| r.expose().to_string()))
+}
+
+/// The refresh request planned under the lock, for tests that change
+/// storage while it is in flight.
+fn planned_refresh(io: &FakeIo, cfg: &Config) -> RefreshPlan {
+    let rt = Secret::new(refresh_token_of(io).expect("a refresh token"));
+    let hash = block_on(token_hash(io, &rt)).expect("hash");
+    match plan_refresh(io, cfg, None, &rt, &hash).expect("plan") {
+        Next::Then(RefreshStep::Send(plan, _)) => plan,
+        _ => panic!("expected a refresh request"),
+    }
+}
+
+fn error_answer(status: u16, error: &str) -> Vec<FetchOutcome> {
+    vec![FetchOutcome::Response(crate::core::http::HttpResponse::new(
+        status,
+        format!(r#"{{"error":"{error}"}}"#),
+    ))]
+}
+
+/// Another tab (or a `finishAuth`) stores a newer set while the refresh is in flight.
+fn store_newer_set(io: &FakeIo, cfg: &Config) {
+    let mut newer = stored_tokens(io).expect("tokens");
+    newer.access_token = Secret::new("at-newer");
+    newer.refresh_token = Some(Secret::new("rt-newer"));
+    store::save_tokens_in(io, Area::Tokens, cfg.server_url(), &newer).expect("store");
+}
+
+#[test]
+fn p26_invalid_grant_keeps_tokens_another_tab_stored_meanwhile() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    let plan = planned_refresh(&io, &cfg);
+    store_newer_set(&io, &cfg);
+    let got = refreshed(&io, &cfg, plan, &error_answer(400, "invalid_grant")).expect("the newer set");
+    assert_eq!(got.access_token.expose(), "at-newer");
+    assert_eq!(refresh_token_of(&io), some("rt-newer"));
+}
+
+#[test]
+fn p26_invalid_client_keeps_client_and_tokens_another_tab_stored_meanwhile() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    let plan = planned_refresh(&io, &cfg);
+    store_newer_set(&io, &cfg);
+    refreshed(&io, &cfg, plan, &error_answer(401, "invalid_client")).expect("the newer set");
+    assert_eq!(access(&io), some("at-newer"));
+    assert!(store::load_client(&io, ISSUER, REDIRECT)
+        .expect("storage")
+        .is_some());
+}
+
+#[test]
+fn p26_invalid_grant_clears_tokens_still_holding_the_sent_refresh_token() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    let plan = planned_refresh(&io, &cfg);
+    let err = refreshed(&io, &cfg, plan, &error_answer(400, "invalid_grant")).expect_err("dead");
+    assert_eq!(err.code(), "oauth_error");
+    assert!(stored_tokens(&io).is_none());
+}
+
+#[test]
+fn p26_refresh_timeout_keeps_tokens_and_is_reported_as_timeout() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    io.clear_route(TOKEN_URL);
+    io.on(
+        TOKEN_URL,
+        FetchOutcome::Timeout {
+            url: TOKEN_URL.into(),
+            after_ms: 30_000,
+        },
+    );
+    let err = block_on(refresh(&io, &cfg, None)).expect_err("timeout");
+    assert_eq!(
+        err,
+        Error::Timeout {
+            url: TOKEN_URL.into(),
+            after_ms: 30_000
+        }
+    );
+    assert_eq!(refresh_token_of(&io), some("rt-1"));
+}
+
+#[test]
+fn p33_refresh_without_response_on_401_is_a_network_error_naming_the_token_endpoint() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    io.clear_route(TOKEN_URL);
+    io.on(TOKEN_URL, FetchOutcome::NetworkError);
+    let discovery_before = io.requests_to(PRM_URL).len();
+    let res = Resource::new(vec![unauthorized("mcp:read")]);
+    let err = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect_err("refresh failed");
+    assert_eq!(
+        err,
+        Error::Network {
+            what: "the token refresh request".into(),
+            url: TOKEN_URL.into()
+        }
+    );
+    assert_eq!(
+        io.requests_to(PRM_URL).len(),
+        discovery_before,
+        "not reported as discovery"
+    );
+    assert_eq!(refresh_token_of(&io), some("rt-1"));
+    assert!(pending_keys(&io).is_empty());
+}
+
+#[test]
+fn p33_expired_token_whose_refresh_gets_no_response_fails_with_that_refresh_error() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    io.now.set(io.now.get() + 3_600_000);
+    io.clear_route(TOKEN_URL);
+    io.on(TOKEN_URL, FetchOutcome::NetworkError);
+    let res = Resource::new(vec![ok()]);
+    let err = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect_err("refresh failed");
+    assert_eq!(err.code(), "network_error");
+    assert!(res.seen().is_empty(), "the expired token is not sent");
+    assert_eq!(refresh_token_of(&io), some("rt-1"));
+}
+
+// ---------------------------------------------------------------- P-34 duplicated tabs
+
+fn refresh_tokens_sent(tabs: &[&FakeIo]) -> Vec<String> {
+    tabs.iter()
+        .flat_map(|tab| token_requests(tab))
+        .filter_map(|r| form_param(&r, "refresh_token"))
+        .collect()
+}
+
+/// Tab A signed in with `rt-1`, then duplicated (`sessionStorage` copied);
+/// A's next refresh rotates `rt-1` to `rt-2`.
+fn duplicated_tabs() -> (FakeIo, FakeIo, Config) {
+    let (a, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    let b = a.duplicate_tab();
+    a.clear_route(TOKEN_URL);
+    a.json(TOKEN_URL, 200, &token_json("at-2", Some("rt-2"), None));
+    b.json(TOKEN_URL, 200, &token_json("at-b", Some("rt-b"), None));
+    (a, b, cfg)
+}
+
+#[test]
+fn p34_both_tabs_take_the_same_lock_named_by_the_refresh_token_hash() {
+    let (a, b, cfg) = duplicated_tabs();
+    block_on(refresh(&a, &cfg, None)).expect("refresh");
+    block_on(refresh(&b, &cfg, None)).expect("adopted");
+    let (lock_a, lock_b) = (a.lock_names.borrow()[0].clone(), b.lock_names.borrow()[0].clone());
+    assert_eq!(lock_a, lock_b);
+    let hash = base64url_nopad(&sha256("rt-1"));
+    assert_eq!(lock_a, refresh_lock_name(ISSUER, SERVER, &hash));
+    assert!(!lock_a.contains("rt-1"), "the lock name carries no secret");
+}
+
+#[test]
+fn p34_duplicated_tab_adopts_the_published_set_and_never_resends_the_consumed_token() {
+    let (a, b, cfg) = duplicated_tabs();
+    block_on(refresh(&a, &cfg, None)).expect("refresh");
+    let got = block_on(refresh(&b, &cfg, None)).expect("adopted");
+    assert_eq!(got.access_token.expose(), "at-2");
+    assert_eq!(refresh_token_of(&b), some("rt-2"));
+    assert!(token_requests(&b).is_empty());
+    assert_eq!(refresh_tokens_sent(&[&a, &b]), vec!["rt-1"]);
+}
+
+#[test]
+fn p34_tab_that_takes_the_lock_before_the_broadcast_drops_the_consumed_token_unsent() {
+    let (a, b, cfg) = duplicated_tabs();
+    b.rotations_arrive.set(false);
+    block_on(refresh(&a, &cfg, None)).expect("refresh");
+    let err = block_on(refresh(&b, &cfg, None)).expect_err("unusable");
+    assert_eq!(err, Error::NoRefreshToken);
+    assert_eq!(*b.rotation_waits.borrow(), vec![base64url_nopad(&sha256("rt-1"))]);
+    assert!(stored_tokens(&b).is_none(), "re-authorization, not a replay");
+    assert_eq!(refresh_tokens_sent(&[&a, &b]), vec!["rt-1"]);
+}
+
+#[test]
+fn p34_fetch_in_a_tab_whose_refresh_token_was_consumed_reauthorizes_without_sending_it() {
+    let (a, b, cfg) = duplicated_tabs();
+    b.rotations_arrive.set(false);
+    block_on(refresh(&a, &cfg, None)).expect("refresh");
+    b.now.set(b.now.get() + 3_600_000);
+    let res = Resource::new(vec![unauthorized("mcp:read")]);
+    let end = block_on(fetch(&b, &cfg, SERVER, "/", res.send())).expect("fetch");
+    assert!(matches!(end, FetchEnd::Redirect(_)), "{end:?}");
+    assert_eq!(res.seen(), vec![None]);
+    assert_eq!(refresh_tokens_sent(&[&a, &b]), vec!["rt-1"]);
+}
+
+#[test]
+fn p34_consumed_marker_holds_only_the_hash_and_a_time() {
+    let (a, _b, cfg) = duplicated_tabs();
+    block_on(refresh(&a, &cfg, None)).expect("refresh");
+    let hash = base64url_nopad(&sha256("rt-1"));
+    assert_eq!(
+        a.keys_with(Area::Local, store::CONSUMED_PREFIX),
+        vec![store::consumed_key(&hash)]
+    );
+    let value = a.get(Area::Local, &store::consumed_key(&hash)).expect("marker");
+    assert_eq!(value, a.now.get().to_string());
+}
+
+#[test]
+fn p34_refresh_without_rotation_marks_and_publishes_nothing() {
+    let (a, _b, cfg) = duplicated_tabs();
+    a.clear_route(TOKEN_URL);
+    a.json(TOKEN_URL, 200, &token_json("at-2", None, None));
+    block_on(refresh(&a, &cfg, None)).expect("refresh");
+    assert!(a.keys_with(Area::Local, store::CONSUMED_PREFIX).is_empty());
+    assert!(a.channel.borrow().is_empty());
+}
+
+#[test]
+fn p34_listening_tab_adopts_a_published_set_only_while_it_holds_the_consumed_token() {
+    let (a, b, cfg) = duplicated_tabs();
+    let c = b.duplicate_tab();
+    store_newer_set(&c, &cfg);
+    block_on(refresh(&a, &cfg, None)).expect("refresh");
+    let message = a.channel.borrow()[0].1.clone();
+    let adopted = block_on(adopt_rotation(&b, &cfg, &message)).expect("storage");
+    assert_eq!(adopted.map(|t| t.access_token.expose().to_string()), some("at-2"));
+    assert_eq!(refresh_token_of(&b), some("rt-2"));
+    assert_eq!(block_on(adopt_rotation(&c, &cfg, &message)), Ok(None));
+    assert_eq!(refresh_token_of(&c), some("rt-newer"));
+}
+
+#[test]
+fn p34_rotation_message_for_another_server_or_malformed_is_ignored() {
+    let (a, b, cfg) = duplicated_tabs();
+    block_on(refresh(&a, &cfg, None)).expect("refresh");
+    let message = a.channel.borrow()[0].1.clone();
+    let elsewhere = message.replace(SERVER, "https://other.example.com/mcp");
+    for bad in [
+        elsewhere.as_str(),
+        "not json",
+        "{}",
+        &message.replace("at-2", "at 2"),
+    ] {
+        assert_eq!(block_on(adopt_rotation(&b, &cfg, bad)), Ok(None), "{bad}");
+    }
+    assert_eq!(refresh_token_of(&b), some("rt-1"));
 }

@@ -88,6 +88,9 @@ pub struct ResourceAnswer {
     pub status: u16,
     /// `None` when absent or unreadable (CORS without Expose-Headers, P-2).
     pub www_authenticate: Option<String>,
+    /// P-30: the request was answered with a redirect that was not followed
+    /// (`redirect: 'manual'`, an opaque-redirect response).
+    pub redirected: bool,
 }
 
 #[allow(async_fn_in_trait)]
@@ -108,4 +111,13 @@ pub trait Io {
     fn status(&self, status: Status);
     /// An exclusive lock by name, across tabs where the platform allows.
     async fn lock(&self, name: &str) -> Result<Self::Lock>;
+    /// P-34: tells the other tabs of this origin (a same-origin
+    /// `BroadcastChannel`) that the refresh token whose hash is `consumed`
+    /// was rotated; `message` is the core's text for
+    /// [`crate::core::flow::adopt_rotation`]. Never fails: a lost message only
+    /// makes another tab re-authorize.
+    fn publish_rotation(&self, consumed: &str, message: &str);
+    /// P-34: the message published for `consumed`, whether it arrived before
+    /// this call or within `timeout_ms`; `None` when none came.
+    async fn wait_for_rotation(&self, consumed: &str, timeout_ms: u32) -> Option<String>;
 }

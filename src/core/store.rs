@@ -53,6 +53,22 @@ pub fn step_up_key(server_url: &str) -> String {
     format!("{PREFIX}stepup:{server_url}")
 }
 
+/// P-29: the re-authorization count of one server, in `sessionStorage`.
+pub fn reauthorization_key(server_url: &str) -> String {
+    format!("{PREFIX}reauth:{server_url}")
+}
+
+pub const CONSUMED_PREFIX: &str = "mcp-web-auth:consumed:";
+
+/// P-34: the marker of a consumed refresh token, by its hash, in `localStorage`.
+pub fn consumed_key(refresh_hash: &str) -> String {
+    format!("{CONSUMED_PREFIX}{refresh_hash}")
+}
+
+/// How long a consumed-token marker is kept: longer than refresh tokens
+/// usually live, so a tab restored days later still finds its copy spent.
+pub const CONSUMED_TTL_MS: u64 = 30 * 24 * 60 * 60 * 1000;
+
 /// A record that no longer parses is treated as absent, never as an error:
 /// a stale format must not lock the user out.
 fn load_record<T: DeserializeOwned>(io: &impl Io, area: Area, key: &str) -> Result<Option<T>> {
@@ -149,7 +165,7 @@ pub fn load_tokens(io: &impl Io, issuer: &str, server_url: &str) -> Result<Optio
     }
     Ok(
         load_record::<TokenSet>(io, Area::Tokens, &tokens_key(issuer, server_url))?
-            .filter(|t| t.issuer == issuer),
+            .filter(|t| t.issuer == issuer && t.is_valid()),
     )
 }
 
@@ -184,6 +200,53 @@ pub fn record_step_up_attempt(io: &impl Io, server_url: &str, scope_key: &str, c
 pub fn clear_step_up(io: &impl Io, server_url: &str) -> Result<()> {
     if io.load(Area::Session, &step_up_key(server_url))?.is_some() {
         io.remove(Area::Session, &step_up_key(server_url))?;
+    }
+    Ok(())
+}
+
+/// P-34: records, with no secret in it, that the refresh token with this
+/// hash was consumed (rotated) by this origin; old markers are swept.
+pub fn mark_consumed(io: &impl Io, refresh_hash: &str, now_ms: u64) -> Result<()> {
+    for key in io.keys(Area::Local)? {
+        if !key.starts_with(CONSUMED_PREFIX) {
+            continue;
+        }
+        let at = io.load(Area::Local, &key)?.and_then(|v| v.parse::<u64>().ok());
+        if at.is_none_or(|at| now_ms.saturating_sub(at) > CONSUMED_TTL_MS) {
+            io.remove(Area::Local, &key)?;
+        }
+    }
+    io.store(Area::Local, &consumed_key(refresh_hash), &now_ms.to_string())
+}
+
+/// P-34: whether a tab of this origin already consumed this refresh token.
+pub fn is_consumed(io: &impl Io, refresh_hash: &str) -> Result<bool> {
+    Ok(io.load(Area::Local, &consumed_key(refresh_hash))?.is_some())
+}
+
+/// P-29: how many authorizations in a row gave a token the server answered
+/// 401; `None` when no authorization was started on a 401 since the last
+/// answer that was not a 401.
+pub fn reauthorizations(io: &impl Io, server_url: &str) -> Result<Option<u32>> {
+    Ok(io
+        .load(Area::Session, &reauthorization_key(server_url))?
+        .and_then(|count| count.parse().ok()))
+}
+
+pub fn record_reauthorizations(io: &impl Io, server_url: &str, rejected: u32) -> Result<()> {
+    io.store(
+        Area::Session,
+        &reauthorization_key(server_url),
+        &rejected.to_string(),
+    )
+}
+
+pub fn clear_reauthorizations(io: &impl Io, server_url: &str) -> Result<()> {
+    if io
+        .load(Area::Session, &reauthorization_key(server_url))?
+        .is_some()
+    {
+        io.remove(Area::Session, &reauthorization_key(server_url))?;
     }
     Ok(())
 }

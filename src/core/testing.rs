@@ -5,6 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::pin;
+use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use crate::core::discovery::{DiscoveryOptions, ServerUrl};
@@ -31,6 +32,9 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
     }
 }
 
+/// A same-origin `BroadcastChannel`: `(consumed hash, message)` as published.
+pub type Channel = Rc<RefCell<Vec<(String, String)>>>;
+
 #[derive(Default)]
 pub struct FakeIo {
     /// Queued answers per URL (method ignored); the last one repeats.
@@ -38,7 +42,17 @@ pub struct FakeIo {
     pub requests: RefCell<Vec<HttpRequest>>,
     /// How many `fetch_all` calls (round trips) were made.
     pub round_trips: Cell<usize>,
+    /// `sessionStorage` and the app's token storage: one tab's own.
     pub storage: RefCell<HashMap<(Area, String), String>>,
+    /// `localStorage`: shared by the tabs of [`FakeIo::duplicate_tab`].
+    pub local: Rc<RefCell<HashMap<String, String>>>,
+    /// Rotation messages published by any tab of this origin (P-34).
+    pub channel: Channel,
+    /// Whether `wait_for_rotation` sees the channel (false: the message is
+    /// late, or was lost).
+    pub rotations_arrive: Cell<bool>,
+    pub rotation_waits: RefCell<Vec<String>>,
+    pub lock_names: RefCell<Vec<String>>,
     pub now: Cell<u64>,
     pub statuses: RefCell<Vec<Status>>,
     pub locks_taken: Cell<usize>,
@@ -51,7 +65,27 @@ impl FakeIo {
         let io = FakeIo::default();
         io.now.set(1_700_000_000_000);
         io.random_byte.set(7);
+        io.rotations_arrive.set(true);
         io
+    }
+
+    /// A duplicated tab (P-34): `sessionStorage` copied, `localStorage` and
+    /// the broadcast channel shared, nothing queued.
+    pub fn duplicate_tab(&self) -> FakeIo {
+        let tab = FakeIo::new();
+        tab.now.set(self.now.get());
+        tab.random_byte.set(self.random_byte.get().wrapping_add(100));
+        tab.storage.replace(self.storage.borrow().clone());
+        tab.same_origin_as(self)
+    }
+
+    /// This tab with `other`'s `localStorage` and broadcast channel.
+    pub fn same_origin_as(self, other: &FakeIo) -> FakeIo {
+        FakeIo {
+            local: other.local.clone(),
+            channel: other.channel.clone(),
+            ..self
+        }
     }
 
     pub fn on(&self, url: &str, outcome: FetchOutcome) -> &Self {
@@ -86,17 +120,24 @@ impl FakeIo {
     }
 
     pub fn get(&self, area: Area, key: &str) -> Option<String> {
-        self.storage.borrow().get(&(area, key.to_string())).cloned()
+        match area {
+            Area::Local => self.local.borrow().get(key).cloned(),
+            _ => self.storage.borrow().get(&(area, key.to_string())).cloned(),
+        }
     }
 
     pub fn keys_with(&self, area: Area, prefix: &str) -> Vec<String> {
-        let mut k: Vec<String> = self
-            .storage
-            .borrow()
-            .keys()
-            .filter(|(a, k)| *a == area && k.starts_with(prefix))
-            .map(|(_, k)| k.clone())
-            .collect();
+        let mut k: Vec<String> = match area {
+            Area::Local => self.local.borrow().keys().cloned().collect(),
+            _ => self
+                .storage
+                .borrow()
+                .keys()
+                .filter(|(a, _)| *a == area)
+                .map(|(_, k)| k.clone())
+                .collect(),
+        };
+        k.retain(|k| k.starts_with(prefix));
         k.sort();
         k
     }
@@ -143,15 +184,22 @@ impl Io for FakeIo {
 
     fn store(&self, area: Area, key: &str, value: &str) -> Result<()> {
         self.check()?;
-        self.storage
-            .borrow_mut()
-            .insert((area, key.to_string()), value.to_string());
+        match area {
+            Area::Local => self.local.borrow_mut().insert(key.to_string(), value.to_string()),
+            _ => self
+                .storage
+                .borrow_mut()
+                .insert((area, key.to_string()), value.to_string()),
+        };
         Ok(())
     }
 
     fn remove(&self, area: Area, key: &str) -> Result<()> {
         self.check()?;
-        self.storage.borrow_mut().remove(&(area, key.to_string()));
+        match area {
+            Area::Local => self.local.borrow_mut().remove(key),
+            _ => self.storage.borrow_mut().remove(&(area, key.to_string())),
+        };
         Ok(())
     }
 
@@ -182,9 +230,29 @@ impl Io for FakeIo {
         self.statuses.borrow_mut().push(status);
     }
 
-    async fn lock(&self, _name: &str) -> Result<()> {
+    async fn lock(&self, name: &str) -> Result<()> {
         self.locks_taken.set(self.locks_taken.get() + 1);
+        self.lock_names.borrow_mut().push(name.to_string());
         Ok(())
+    }
+
+    fn publish_rotation(&self, consumed: &str, message: &str) {
+        self.channel
+            .borrow_mut()
+            .push((consumed.to_string(), message.to_string()));
+    }
+
+    async fn wait_for_rotation(&self, consumed: &str, _timeout_ms: u32) -> Option<String> {
+        self.rotation_waits.borrow_mut().push(consumed.to_string());
+        if !self.rotations_arrive.get() {
+            return None;
+        }
+        self.channel
+            .borrow()
+            .iter()
+            .rev()
+            .find(|(hash, _)| hash == consumed)
+            .map(|(_, message)| message.clone())
     }
 }
 

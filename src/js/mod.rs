@@ -263,18 +263,21 @@ async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) ->
     let io = &inner.io;
     let send = |token: Option<Secret>| {
         let slot = &slot;
+        let url = &url;
         async move {
             let answer: Array = io
                 .fetcher
                 .resource(slot, token.as_ref().map(Secret::expose))
                 .await
                 .map_err(|_| Error::Network {
-                    what: "resource request failed".into(),
+                    what: "the resource request".into(),
+                    url: url.clone(),
                 })?
                 .into();
             Ok(ResourceAnswer {
                 status: answer.get(0).as_f64().unwrap_or_default() as u16,
                 www_authenticate: answer.get(1).as_string(),
+                redirected: false,
             })
         }
     };
