@@ -54,6 +54,32 @@ impl Default for StepUpPolicy {
     }
 }
 
+/// P-27: which requests get the token (`sendTokenTo`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TokenScope {
+    /// `'serverUrl'`: the server URL's origin and path, query ignored.
+    #[default]
+    ServerUrl,
+    /// `'origin'`: every path of the server URL's origin, for the legacy
+    /// HTTP+SSE transport, whose message endpoint has another path.
+    Origin,
+}
+
+impl TokenScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::ServerUrl => "serverUrl",
+            TokenScope::Origin => "origin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TokenScope> {
+        [TokenScope::ServerUrl, TokenScope::Origin]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
 /// One `McpAuth`'s configuration, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -64,6 +90,7 @@ pub struct Config {
     /// Recorded in the pending flow for the callback page.
     pub token_storage: TokenStorage,
     pub step_up: StepUpPolicy,
+    pub send_token_to: TokenScope,
 }
 
 impl Config {
@@ -673,9 +700,20 @@ fn token_client(io: &impl Io, cfg: &Config, d: &Discovered, tokens: &TokenSet) -
     )
 }
 
-/// P-27: a token goes only to the protected resource's origin.
+/// P-27: a token goes only to the protected resource: the server URL's
+/// origin and path (query ignored), or its whole origin when the app widened
+/// the scope for HTTP+SSE. Paths compare as the URL parser writes them (dot
+/// segments resolved), which is the path the browser requests.
 pub fn may_attach_token(cfg: &Config, request_url: &str) -> bool {
-    url::Url::parse(request_url).is_ok_and(|u| u.origin() == cfg.server.parsed.origin())
+    let Ok(request) = url::Url::parse(request_url) else {
+        return false;
+    };
+    let server = &cfg.server.parsed;
+    request.origin() == server.origin()
+        && match cfg.send_token_to {
+            TokenScope::ServerUrl => request.path() == server.path(),
+            TokenScope::Origin => true,
+        }
 }
 
 /// How an authenticated fetch ended.

@@ -908,8 +908,9 @@ fn p27_other_origin_gets_no_token_and_no_auth_handling() {
 }
 
 #[test]
-fn p27_same_origin_other_path_gets_the_token() {
-    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+fn p27_origin_scope_gives_the_token_to_other_paths_of_the_origin() {
+    let (io, mut cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    cfg.send_token_to = TokenScope::Origin;
     let res = Resource::new(vec![ok()]);
     block_on(fetch(
         &io,
@@ -920,6 +921,91 @@ fn p27_same_origin_other_path_gets_the_token() {
     ))
     .expect("fetch");
     assert_eq!(res.seen(), vec![some("at-1")]);
+}
+
+fn token_seen_by(cfg: &Config, request_url: &str) -> Vec<Option<String>> {
+    let (io, _) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    let res = Resource::new(vec![ok()]);
+    block_on(fetch(&io, cfg, request_url, "/", res.send())).expect("fetch");
+    res.seen()
+}
+
+#[test]
+fn p27_other_path_of_the_server_origin_gets_no_token_by_default() {
+    assert_eq!(
+        token_seen_by(&config(), "https://mcp.example.com/other/path?x=1"),
+        vec![None]
+    );
+}
+
+#[test]
+fn p27_server_path_with_a_query_gets_the_token() {
+    assert_eq!(
+        token_seen_by(&config(), "https://mcp.example.com/mcp?session=1"),
+        vec![some("at-1")]
+    );
+}
+
+#[test]
+fn p27_path_that_only_starts_like_the_server_path_gets_no_token() {
+    for url in [
+        "https://mcp.example.com/mcp/",
+        "https://mcp.example.com/mcp-other",
+        "https://mcp.example.com/mcp/../tenant-b/mcp",
+        "https://mcp.example.com/MCP",
+    ] {
+        assert_eq!(token_seen_by(&config(), url), vec![None], "{url}");
+    }
+    assert_eq!(
+        token_seen_by(&config(), "https://mcp.example.com/x/../mcp"),
+        vec![some("at-1")],
+        "the path the browser requests"
+    );
+}
+
+#[test]
+fn p27_origin_scope_still_keeps_the_token_from_other_origins() {
+    let mut cfg = config();
+    cfg.send_token_to = TokenScope::Origin;
+    assert_eq!(
+        token_seen_by(&cfg, "https://mcp.example.com:8443/mcp"),
+        vec![None]
+    );
+    assert_eq!(token_seen_by(&cfg, "http://mcp.example.com/mcp"), vec![None]);
+}
+
+#[test]
+fn p27_401_from_another_path_of_the_origin_never_repoints_discovery() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    let storage_before = io.storage.borrow().clone();
+    let requests_before = io.requests.borrow().len();
+    let tenant_b = Resource::new(vec![answer(
+        401,
+        Some(
+            r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/tenant-b""#,
+        ),
+    )]);
+    let end = block_on(fetch(
+        &io,
+        &cfg,
+        "https://mcp.example.com/tenant-b/mcp",
+        "/",
+        tenant_b.send(),
+    ))
+    .expect("passes through");
+    assert_eq!(end, FetchEnd::Response);
+    assert_eq!(tenant_b.seen(), vec![None]);
+    assert_eq!(io.requests.borrow().len(), requests_before);
+    assert_eq!(*io.storage.borrow(), storage_before);
+}
+
+#[test]
+fn p27_send_token_to_is_a_closed_set() {
+    assert_eq!(TokenScope::parse("serverUrl"), Some(TokenScope::ServerUrl));
+    assert_eq!(TokenScope::parse("origin"), Some(TokenScope::Origin));
+    assert_eq!(TokenScope::parse("Origin"), None);
+    assert_eq!(TokenScope::parse("path"), None);
+    assert_eq!(TokenScope::default(), TokenScope::ServerUrl);
 }
 
 // ---------------------------------------------------------------- P-13 scope selection

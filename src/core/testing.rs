@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Waker};
 
 use crate::core::discovery::{DiscoveryOptions, ServerUrl};
 use crate::core::error::{Error, Result};
-use crate::core::flow::{Config, StepUpPolicy};
+use crate::core::flow::{Config, StepUpPolicy, TokenScope};
 use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse};
 use crate::core::io::TokenStorage;
 use crate::core::io::{Area, Io, Status};
@@ -321,6 +321,7 @@ pub fn config() -> Config {
         discovery: DiscoveryOptions::default(),
         token_storage: TokenStorage::Session,
         step_up: StepUpPolicy::default(),
+        send_token_to: TokenScope::default(),
     }
 }
 
