@@ -776,7 +776,32 @@ fn plan_step_up(
     })
 }
 
-/// The authenticated fetch (P-14, P-25, P-27). `send` performs the real
+/// P-29: the second authorization in a row whose token the server answers
+/// 401 again ends in `token_rejected` instead of another redirect.
+pub const REJECTED_AUTHORIZATIONS_LIMIT: u32 = 2;
+
+/// P-29: on a 401 that needs an authorization, how many authorizations in a
+/// row gave a token the server rejected, this 401 included; an error once
+/// that reaches the limit. The count lives in `sessionStorage`, set when the
+/// redirect starts (it survives it) and cleared by any answer but 401. A
+/// 401 to a request without a token rejects no authorization's token.
+fn rejected_authorizations(io: &impl Io, cfg: &Config, token_sent: bool) -> Result<u32> {
+    let rejected = match store::reauthorizations(io, cfg.server_url())? {
+        Some(count) if token_sent => count + 1,
+        Some(count) => count,
+        None => 0,
+    };
+    if rejected >= REJECTED_AUTHORIZATIONS_LIMIT {
+        // The count stays: every later 401 fails the same way until an
+        // answer that is not a 401, or `signOut`.
+        return Err(Error::TokenRejected {
+            server_url: cfg.server_url().to_string(),
+        });
+    }
+    Ok(rejected)
+}
+
+/// The authenticated fetch (P-14, P-25, P-27, P-29, P-30). `send` performs the real
 /// request with the given bearer token (or none) and reports what came back;
 /// the caller keeps the real response object.
 pub async fn fetch<I, S, F>(
@@ -816,10 +841,20 @@ where
     // are tried once instead of redirecting.
     let mut adopted = false;
     loop {
+        let token_sent = tokens.is_some();
         let answer = send(tokens.as_ref().map(|t| t.access_token.clone())).await?;
+        if answer.redirected && token_sent {
+            return Err(Error::UnexpectedRedirect {
+                url: request_url.to_string(),
+            });
+        }
+        if answer.status != 401 {
+            store::clear_reauthorizations(io, cfg.server_url())?;
+        }
         let challenge = answer.www_authenticate.as_deref().and_then(bearer_challenge);
-        // One authorization await for both the 401 and the step-up (403).
-        let (req, step_up) = match answer.status {
+        // One authorization await for both the 401 (with its P-29 count)
+        // and the step-up (403).
+        let (req, rejected) = match answer.status {
             401 => {
                 let can_refresh = tokens.as_ref().is_some_and(|t| t.refresh_token.is_some());
                 if can_refresh && !refreshed {
@@ -836,6 +871,7 @@ where
                         Err(_) => {}
                     }
                 }
+                let rejected = rejected_authorizations(io, cfg, token_sent)?;
                 // Without a token, stored ones may exist that `current_tokens`
                 // could not see: a hand-off from the callback page into
                 // memory storage waits for discovery, which memory lost.
@@ -846,11 +882,11 @@ where
                     force: tokens.is_some(),
                     rediscover: tokens.is_some(),
                 };
-                (req, false)
+                (req, Some(rejected))
             }
             403 if challenge.as_ref().and_then(|c| c.error.as_deref()) == Some("insufficient_scope") => {
                 let c = challenge.unwrap_or_default();
-                (plan_step_up(io, cfg, c, tokens.as_ref(), return_to)?, true)
+                (plan_step_up(io, cfg, c, tokens.as_ref(), return_to)?, None)
             }
             s => {
                 if s < 400 && tokens.is_some() {
@@ -860,8 +896,13 @@ where
             }
         };
         match authorize(io, cfg, &req).await? {
-            Authorization::Redirect(url) => return Ok(FetchEnd::Redirect(url)),
-            Authorization::Authorized(t) if !step_up && !adopted => {
+            Authorization::Redirect(url) => {
+                if let Some(rejected) = rejected {
+                    store::record_reauthorizations(io, cfg.server_url(), rejected)?;
+                }
+                return Ok(FetchEnd::Redirect(url));
+            }
+            Authorization::Authorized(t) if rejected.is_some() && !adopted => {
                 adopted = true;
                 tokens = Some(t);
             }
@@ -873,6 +914,7 @@ where
 /// Clears this server's tokens and, where the AS offers RFC 7009
 /// revocation, revokes them first (failures there do not keep the tokens).
 pub async fn sign_out(io: &impl Io, cfg: &Config) -> Result<()> {
+    store::clear_reauthorizations(io, cfg.server_url())?;
     let Some(d) = store::load_discovery(io, cfg.server_url())? else {
         return Ok(());
     };

@@ -1350,3 +1350,125 @@ fn p34_rotation_message_for_another_server_or_malformed_is_ignored() {
     }
     assert_eq!(refresh_token_of(&b), some("rt-1"));
 }
+
+// ---------------------------------------------------------------- P-29 re-authorization cap
+
+/// The app page after the callback of `url` answered `token` (a reload:
+/// sessionStorage survives).
+fn come_back(io: &FakeIo, url: &str, token: &str) -> FakeIo {
+    let callback_page = reload(io);
+    callback_page.json(TOKEN_URL, 200, &token_json(token, None, None));
+    block_on(finish(
+        &callback_page,
+        &real_callback(url, "code"),
+        None,
+        TokenTarget::Instance,
+    ))
+    .expect("finish");
+    let app = reload(&callback_page);
+    app.json(PRM_URL, 200, &prm_json());
+    app.json(AS_META_URL, 200, &as_json());
+    app
+}
+
+fn fetch_401(io: &FakeIo) -> (Result<FetchEnd>, Vec<Option<String>>) {
+    let res = Resource::new(vec![unauthorized("mcp:read")]);
+    let end = block_on(fetch(io, &config(), SERVER, "/", res.send()));
+    (end, res.seen())
+}
+
+#[test]
+fn p29_second_authorization_in_a_row_whose_token_is_answered_401_is_token_rejected() {
+    let io = standard_io();
+    let (first, _) = fetch_401(&io);
+    let page = come_back(&io, &fetch_redirect(first.expect("fetch")), "at-1");
+    let (second, seen) = fetch_401(&page);
+    assert_eq!(seen, vec![some("at-1")]);
+    let page = come_back(&page, &fetch_redirect(second.expect("fetch")), "at-2");
+    let pending_before = pending_keys(&page).len();
+    let (third, seen) = fetch_401(&page);
+    assert_eq!(seen, vec![some("at-2")]);
+    assert_eq!(
+        third,
+        Err(Error::TokenRejected {
+            server_url: SERVER.into()
+        })
+    );
+    assert_eq!(pending_keys(&page).len(), pending_before, "no new redirect");
+}
+
+#[test]
+fn p29_count_lives_in_session_storage_and_survives_the_redirect() {
+    let io = standard_io();
+    let (first, _) = fetch_401(&io);
+    let page = come_back(&io, &fetch_redirect(first.expect("fetch")), "at-1");
+    assert_eq!(
+        page.get(Area::Session, &store::reauthorization_key(SERVER)),
+        some("0")
+    );
+    fetch_redirect(fetch_401(&page).0.expect("fetch"));
+    assert_eq!(
+        page.get(Area::Session, &store::reauthorization_key(SERVER)),
+        some("1")
+    );
+}
+
+#[test]
+fn p29_answer_other_than_401_resets_the_count() {
+    let io = standard_io();
+    let (first, _) = fetch_401(&io);
+    let page = come_back(&io, &fetch_redirect(first.expect("fetch")), "at-1");
+    let (second, _) = fetch_401(&page);
+    let page = come_back(&page, &fetch_redirect(second.expect("fetch")), "at-2");
+    let res = Resource::new(vec![answer(404, None)]);
+    block_on(fetch(&page, &config(), SERVER, "/", res.send())).expect("fetch");
+    assert_eq!(page.get(Area::Session, &store::reauthorization_key(SERVER)), None);
+    let (later, _) = fetch_401(&page);
+    assert!(matches!(later, Ok(FetchEnd::Redirect(_))), "{later:?}");
+}
+
+#[test]
+fn p29_authorizations_abandoned_before_any_token_are_not_counted() {
+    let io = standard_io();
+    for _ in 0..4 {
+        let (end, seen) = fetch_401(&io);
+        assert_eq!(seen, vec![None]);
+        assert!(matches!(end, Ok(FetchEnd::Redirect(_))), "{end:?}");
+    }
+}
+
+#[test]
+fn p29_sign_out_clears_the_count() {
+    let (io, cfg) = signed_in(&token_json("at-1", None, None));
+    store::record_reauthorizations(&io, SERVER, 1).expect("store");
+    block_on(sign_out(&io, &cfg)).expect("sign out");
+    assert_eq!(io.get(Area::Session, &store::reauthorization_key(SERVER)), None);
+}
+
+// ---------------------------------------------------------------- P-30 redirected resource requests
+
+fn redirected() -> ResourceAnswer {
+    ResourceAnswer {
+        status: 0,
+        www_authenticate: None,
+        redirected: true,
+    }
+}
+
+#[test]
+fn p30_redirect_answering_a_request_with_a_token_is_unexpected_redirect() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    let res = Resource::new(vec![redirected()]);
+    let err = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect_err("refused");
+    assert_eq!(err, Error::UnexpectedRedirect { url: SERVER.into() });
+    assert_eq!(res.seen(), vec![some("at-1")], "sent once, never re-sent");
+}
+
+#[test]
+fn p30_redirect_answering_a_request_without_a_token_passes_through() {
+    let io = standard_io();
+    let res = Resource::new(vec![redirected()]);
+    let end = block_on(fetch(&io, &config(), SERVER, "/", res.send())).expect("passes through");
+    assert_eq!(end, FetchEnd::Response);
+    assert_eq!(res.seen(), vec![None]);
+}
