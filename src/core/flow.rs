@@ -12,7 +12,7 @@ use std::future::Future;
 use serde::{Deserialize, Serialize};
 
 use crate::codec;
-use crate::core::authorize::{authorization_request, AuthorizationParams, PendingRecord};
+use crate::core::authorize::{authorization_request, return_to_url, AuthorizationParams, PendingRecord};
 use crate::core::callback::{
     callback_state, keeps_pending_record, read_callback, sole_pending, CallbackParams,
 };
@@ -188,7 +188,11 @@ pub struct AuthorizeRequest {
     pub challenge: Option<BearerChallenge>,
     /// An explicit scope (step-up, or the app's `authorize({ scope })`).
     pub scope: Option<Vec<String>>,
-    pub return_to: String,
+    /// The app's `returnTo`; the page itself when `None` (P-31).
+    pub return_to: Option<String>,
+    /// The page that starts the authorization (`location.href`; empty
+    /// where there is none).
+    pub page_url: String,
     /// Skip the "tokens already exist" shortcut.
     pub force: bool,
     /// Fetch the metadata again instead of trusting the cache: a token was
@@ -199,6 +203,7 @@ pub struct AuthorizeRequest {
 /// Discovery → registration → authorization URL and pending record. The
 /// steps' awaits sit here, in one state machine, not in nested async fns.
 pub async fn authorize(io: &impl Io, cfg: &Config, req: &AuthorizeRequest) -> Result<Authorization> {
+    let return_to = return_to_url(&req.page_url, req.return_to.as_deref())?;
     let d = match plan_discovery(io, cfg, req.challenge.as_ref(), req.rediscover)? {
         Next::Done(cached) => cached,
         Next::Then((prm_step, reqs)) => {
@@ -226,7 +231,7 @@ pub async fn authorize(io: &impl Io, cfg: &Config, req: &AuthorizeRequest) -> Re
         challenge: pkce::challenge(&digest),
         state,
     };
-    authorization_redirect(io, cfg, req, &d, &client, &wanted, secrets)
+    authorization_redirect(io, cfg, &return_to, &d, &client, &wanted, secrets)
 }
 
 /// A new verifier and `state`; expired pending records go first (P-16).
@@ -287,7 +292,7 @@ fn plan_authorize(
 fn authorization_redirect(
     io: &impl Io,
     cfg: &Config,
-    req: &AuthorizeRequest,
+    return_to: &str,
     d: &Discovered,
     client: &ClientInfo,
     wanted: &[String],
@@ -297,7 +302,7 @@ fn authorization_redirect(
     let params = AuthorizationParams {
         server_url: cfg.server_url(),
         scope: wanted,
-        return_to: &req.return_to,
+        return_to,
         token_storage: cfg.token_storage,
         now_ms: now,
     };
@@ -743,7 +748,7 @@ fn plan_step_up(
     cfg: &Config,
     challenge: BearerChallenge,
     tokens: Option<&TokenSet>,
-    return_to: &str,
+    page_url: &str,
 ) -> Result<AuthorizeRequest> {
     let d = store::load_discovery(io, cfg.server_url())?;
     if cfg.step_up.throw || cfg.step_up.max_retries == 0 {
@@ -770,7 +775,8 @@ fn plan_step_up(
     Ok(AuthorizeRequest {
         challenge: Some(challenge),
         scope: Some(union),
-        return_to: return_to.to_string(),
+        return_to: None,
+        page_url: page_url.to_string(),
         force: true,
         rediscover: false,
     })
@@ -808,7 +814,7 @@ pub async fn fetch<I, S, F>(
     io: &I,
     cfg: &Config,
     request_url: &str,
-    return_to: &str,
+    page_url: &str,
     mut send: S,
 ) -> Result<FetchEnd>
 where
@@ -878,7 +884,8 @@ where
                 let req = AuthorizeRequest {
                     challenge,
                     scope: None,
-                    return_to: return_to.to_string(),
+                    return_to: None,
+                    page_url: page_url.to_string(),
                     force: tokens.is_some(),
                     rediscover: tokens.is_some(),
                 };
@@ -886,7 +893,7 @@ where
             }
             403 if challenge.as_ref().and_then(|c| c.error.as_deref()) == Some("insufficient_scope") => {
                 let c = challenge.unwrap_or_default();
-                (plan_step_up(io, cfg, c, tokens.as_ref(), return_to)?, None)
+                (plan_step_up(io, cfg, c, tokens.as_ref(), page_url)?, None)
             }
             s => {
                 if s < 400 && tokens.is_some() {

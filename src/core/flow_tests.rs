@@ -1472,3 +1472,57 @@ fn p30_redirect_answering_a_request_without_a_token_passes_through() {
     assert_eq!(end, FetchEnd::Response);
     assert_eq!(res.seen(), vec![None]);
 }
+
+// ---------------------------------------------------------------- P-31 returnTo
+
+fn authorize_returning_to(io: &FakeIo, return_to: &str) -> Result<Authorization> {
+    let req = AuthorizeRequest {
+        return_to: Some(return_to.into()),
+        page_url: "https://app.example.com/chat".into(),
+        ..AuthorizeRequest::default()
+    };
+    block_on(authorize(io, &config(), &req))
+}
+
+#[test]
+fn p31_foreign_return_to_is_invalid_config_before_any_request() {
+    let io = standard_io();
+    let err = authorize_returning_to(&io, "//evil.example/").expect_err("refused");
+    assert_eq!(err.code(), "invalid_config");
+    assert!(io.requests.borrow().is_empty());
+    assert!(pending_keys(&io).is_empty());
+}
+
+#[test]
+fn p31_finish_auth_returns_the_return_to_as_an_absolute_url_of_the_app_origin() {
+    let io = standard_io();
+    io.json(TOKEN_URL, 200, &token_json("at-1", None, None));
+    let url = redirect_url(authorize_returning_to(&io, "/done?tab=2").expect("authorize"));
+    let done = block_on(finish(
+        &io,
+        &real_callback(&url, "code-1"),
+        None,
+        TokenTarget::Instance,
+    ))
+    .expect("finish");
+    assert_eq!(done.return_to, "https://app.example.com/done?tab=2");
+}
+
+#[test]
+fn p32_pending_record_tampered_to_return_to_javascript_is_absent() {
+    let io = standard_io();
+    let url = redirect_url(authorize_returning_to(&io, "/done").expect("authorize"));
+    let key = pending_keys(&io)[0].clone();
+    let text = io.get(Area::Session, &key).expect("record");
+    let tampered = text.replace("https://app.example.com/done", "javascript:alert(1)");
+    assert_ne!(text, tampered);
+    io.store(Area::Session, &key, &tampered).expect("store");
+    let res = block_on(finish(
+        &io,
+        &real_callback(&url, "code-1"),
+        None,
+        TokenTarget::Instance,
+    ));
+    assert_eq!(res, Err(Error::UnknownState));
+    assert!(token_requests(&io).is_empty());
+}

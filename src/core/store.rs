@@ -80,7 +80,7 @@ fn store_record<T: Serialize>(io: &impl Io, area: Area, key: &str, record: &T) -
 }
 
 pub fn load_pending(io: &impl Io, state: &str) -> Result<Option<PendingRecord>> {
-    load_record(io, Area::Session, &pending_key(state))
+    Ok(load_record::<PendingRecord>(io, Area::Session, &pending_key(state))?.filter(PendingRecord::is_valid))
 }
 
 pub fn load_all_pending(io: &impl Io) -> Result<Vec<PendingRecord>> {

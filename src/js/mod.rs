@@ -172,13 +172,11 @@ impl McpAuth {
         let inner = self.inner.clone();
         spawn(async move {
             let scope = property(&options, "scope").as_string();
-            let return_to = property(&options, "returnTo")
-                .as_string()
-                .unwrap_or_else(current_href);
             let req = AuthorizeRequest {
                 challenge: None,
                 scope: scope.map(|s| scope::split(&s)),
-                return_to,
+                return_to: property(&options, "returnTo").as_string(),
+                page_url: current_href(),
                 force: false,
                 rediscover: false,
             };
