@@ -402,6 +402,18 @@ impl Discovered {
     }
 }
 
+/// P-33: when every probe of a step got no response and one of them timed
+/// out, the timeout is the better report than "likely CORS".
+fn first_timeout(outcomes: &[FetchOutcome]) -> Option<Error> {
+    outcomes.iter().find_map(|o| match o {
+        FetchOutcome::Timeout { url, after_ms } => Some(Error::Timeout {
+            url: url.clone(),
+            after_ms: *after_ms,
+        }),
+        _ => None,
+    })
+}
+
 fn discovery_requests<'a>(urls: impl Iterator<Item = &'a String>) -> Vec<HttpRequest> {
     urls.map(|url| HttpRequest::discovery(url.clone())).collect()
 }
@@ -424,6 +436,8 @@ pub struct ExpectAuthorizationServer {
     issuer: String,
     urls: Vec<String>,
     prm_all_network: bool,
+    /// A PRM probe that timed out, for when nothing answers at all (P-33).
+    prm_timeout: Option<Error>,
     opts: DiscoveryOptions,
 }
 
@@ -457,11 +471,14 @@ impl ExpectProtectedResource {
             // A server that pointed at its metadata is no legacy server: the
             // P-3a defaults would only hide the real failure (often CORS).
             PrmResult::Absent { all_network } if self.hinted => {
+                if let Some(timeout) = first_timeout(outcomes).filter(|_| all_network) {
+                    return Err(timeout);
+                }
                 return Err(Error::Discovery {
                     stage: DiscoveryStage::ProtectedResource,
                     reason: "the resource_metadata URL from the 401 did not answer".into(),
                     likely_cors: all_network,
-                })
+                });
             }
             PrmResult::Absent { all_network } => (None, self.server.origin(), all_network),
         };
@@ -472,6 +489,7 @@ impl ExpectProtectedResource {
             issuer,
             urls,
             prm_all_network,
+            prm_timeout: first_timeout(outcomes),
             opts: self.opts,
         })
     }
@@ -491,6 +509,9 @@ impl ExpectAuthorizationServer {
             AsResult::Found(m) => m,
             AsResult::Absent { all_network } => {
                 if self.prm.is_some() {
+                    if let Some(timeout) = first_timeout(outcomes).filter(|_| all_network) {
+                        return Err(timeout);
+                    }
                     return Err(Error::Discovery {
                         stage: DiscoveryStage::AuthorizationServer,
                         reason: format!(
@@ -503,6 +524,9 @@ impl ExpectAuthorizationServer {
                 }
                 if all_network && self.prm_all_network {
                     // Nothing answered at all: defaults would only hide the cause.
+                    if let Some(timeout) = first_timeout(outcomes).or_else(|| self.prm_timeout.clone()) {
+                        return Err(timeout);
+                    }
                     return Err(Error::Discovery {
                         stage: DiscoveryStage::ProtectedResource,
                         reason: "no metadata could be fetched".into(),

@@ -313,6 +313,50 @@ mod tests {
     }
 
     #[test]
+    fn p32_stored_tokens_with_an_access_token_outside_b64token_are_absent() {
+        let io = FakeIo::new();
+        let key = tokens_key("https://as.example.com", SERVER);
+        let good = codec::to_string(&tokens());
+        for bad in [
+            good.replace("\"at\"", "\"at\\r\\nX-Injected: 1\""),
+            good.replace("\"at\"", "\"\""),
+            good.replace("\"at\"", "7"),
+        ] {
+            io.store(Area::Tokens, &key, &bad).expect("store");
+            assert_eq!(
+                load_tokens(&io, "https://as.example.com", SERVER),
+                Ok(None),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn p32_tampered_reauthorization_count_is_absent() {
+        let io = FakeIo::new();
+        io.store(Area::Session, &reauthorization_key(SERVER), "lots")
+            .expect("store");
+        assert_eq!(reauthorizations(&io, SERVER), Ok(None));
+    }
+
+    #[test]
+    fn p34_marking_a_token_consumed_sweeps_old_and_unreadable_markers() {
+        let io = FakeIo::new();
+        let now = 10 * CONSUMED_TTL_MS;
+        mark_consumed(&io, "old", now - CONSUMED_TTL_MS - 1).expect("mark");
+        mark_consumed(&io, "recent", now - 1).expect("mark");
+        io.store(Area::Local, &consumed_key("garbage"), "x")
+            .expect("store");
+        io.store(Area::Local, "other-app", "kept").expect("store");
+        mark_consumed(&io, "new", now).expect("mark");
+        assert_eq!(is_consumed(&io, "old"), Ok(false));
+        assert_eq!(is_consumed(&io, "garbage"), Ok(false));
+        assert_eq!(is_consumed(&io, "recent"), Ok(true));
+        assert_eq!(is_consumed(&io, "new"), Ok(true));
+        assert_eq!(io.get(Area::Local, "other-app").as_deref(), Some("kept"));
+    }
+
+    #[test]
     fn p14_step_up_counts_are_kept_per_scope_set() {
         let io = FakeIo::new();
         assert_eq!(step_up_attempts(&io, SERVER, "a b"), Ok(0));
