@@ -394,11 +394,16 @@ impl Discovered {
     /// `javascript:` or plain-http endpoint).
     pub fn is_valid(&self) -> bool {
         let m = &self.metadata;
-        [&m.authorization_endpoint, &m.token_endpoint]
-            .into_iter()
-            .chain(&m.registration_endpoint)
-            .chain(&m.revocation_endpoint)
-            .all(endpoint::is_https_or_loopback)
+        let hint_ok = self
+            .resource_metadata_url
+            .as_deref()
+            .is_none_or(|u| endpoint::https_or_loopback(u, Source::Server("resource_metadata")).is_ok());
+        hint_ok
+            && [&m.authorization_endpoint, &m.token_endpoint]
+                .into_iter()
+                .chain(&m.registration_endpoint)
+                .chain(&m.revocation_endpoint)
+                .all(endpoint::is_https_or_loopback)
     }
 }
 

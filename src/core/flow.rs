@@ -1,5 +1,6 @@
-//! The flows that tie the steps together: authorize, finish, refresh, the
-//! authenticated fetch with step-up, sign-out.
+//! The flows that tie the steps together: authorize, finish, refresh (with
+//! its hand-over between duplicated tabs, P-34), the authenticated fetch with
+//! step-up and its re-authorization cap (P-29), sign-out.
 //!
 //! Each flow is written once, here, against the `Io` seam: the browser runs
 //! it over real `fetch` and storage, the host tests over canned responses.

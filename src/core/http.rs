@@ -2,8 +2,8 @@
 //!
 //! The core builds `HttpRequest`s and reads `FetchOutcome`s; the web adapter
 //! (or a test) does the sending. A `NetworkError` is what a browser reports as
-//! a `TypeError` from `fetch`: unreachable host or, far more often, missing
-//! CORS headers (P-2, P-8).
+//! a `TypeError` from `fetch`: a server that is down or unreachable, or
+//! missing CORS headers; the browser does not say which (P-2, P-8, P-33).
 
 use serde::de::DeserializeOwned;
 use url::form_urlencoded;

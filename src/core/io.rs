@@ -2,10 +2,12 @@
 //!
 //! The flows in `flow.rs` decide everything; an `Io` only carries out what
 //! they ask: send these requests (in parallel if it likes, answering in the
-//! same order), read or write this key, give the time, give random bytes,
-//! take a lock. The browser implements it over `fetch`, Web Storage,
-//! `crypto` and `navigator.locks`; tests implement it with canned responses
-//! and a map.
+//! same order, never following a redirect, reading at most
+//! `MAX_RESPONSE_BYTES` of a body), read or write this key, give the time,
+//! give random bytes, take a lock, tell the other tabs of a rotated refresh
+//! token and wait for such news. The browser implements it over `fetch`,
+//! Web Storage, `crypto`, `navigator.locks` and `BroadcastChannel`; tests
+//! implement it with canned responses and maps.
 
 use crate::core::error::Result;
 use crate::core::http::{FetchOutcome, HttpRequest};
@@ -98,7 +100,9 @@ pub trait Io {
     /// Held while refreshing; dropping it releases the lock (P-25).
     type Lock;
 
-    /// Sends every request; the answers come back in the same order.
+    /// Sends every request; the answers come back in the same order. With
+    /// `redirect: 'manual'`: a redirect is `FetchOutcome::Redirected` (P-30);
+    /// a body longer than `MAX_RESPONSE_BYTES` is `TooLarge`, unread (P-32).
     async fn fetch_all(&self, requests: Vec<HttpRequest>) -> Vec<FetchOutcome>;
     fn load(&self, area: Area, key: &str) -> Result<Option<String>>;
     fn store(&self, area: Area, key: &str, value: &str) -> Result<()>;

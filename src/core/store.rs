@@ -3,7 +3,12 @@
 //! Everything is keyed so that an authorization-server change can never reuse
 //! a client or a token (P-12): clients by issuer and redirect URI, tokens by
 //! issuer and server URL. Pending flows live in `sessionStorage` by `state`
-//! (P-16); step-up attempt counts too, so they survive the redirect (P-14).
+//! (P-16); step-up and re-authorization counts too, so they survive the
+//! redirect (P-14, P-29). Consumed refresh tokens are marked by hash in
+//! `localStorage`, which every tab of the origin reads (P-34).
+//!
+//! Storage is not trusted: a record that does not parse or validate is
+//! absent (P-32).
 
 use std::collections::BTreeMap;
 
@@ -329,6 +334,15 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn p32_discovery_with_a_tampered_resource_metadata_url_is_absent() {
+        let io = FakeIo::new();
+        let mut d = discovered();
+        d.resource_metadata_url = Some("javascript:alert(1)".into());
+        save_discovery(&io, SERVER, &d).expect("save");
+        assert_eq!(load_discovery(&io, SERVER), Ok(None));
     }
 
     #[test]
