@@ -1526,3 +1526,35 @@ fn p32_pending_record_tampered_to_return_to_javascript_is_absent() {
     assert_eq!(res, Err(Error::UnknownState));
     assert!(token_requests(&io).is_empty());
 }
+
+#[test]
+fn p34_tabs_refreshing_at_once_send_the_shared_refresh_token_once() {
+    for rotations_arrive in [true, false] {
+        let (a, b, cfg) = duplicated_tabs();
+        a.fetch_waits.set(true);
+        b.fetch_waits.set(true);
+        b.rotations_arrive.set(rotations_arrive);
+        let (got_a, got_b) = run_together(refresh(&a, &cfg, None), refresh(&b, &cfg, None));
+        assert_eq!(got_a.expect("A refreshed").access_token.expose(), "at-2");
+        assert_eq!(
+            b.lock_names.borrow().clone(),
+            a.lock_names.borrow().clone(),
+            "B waited on A's lock"
+        );
+        match got_b {
+            Ok(t) => {
+                assert!(rotations_arrive);
+                assert_eq!(t.access_token.expose(), "at-2");
+            }
+            Err(e) => {
+                assert!(!rotations_arrive, "{e:?}");
+                assert_eq!(e, Error::NoRefreshToken);
+            }
+        }
+        assert_eq!(
+            refresh_tokens_sent(&[&a, &b]),
+            vec!["rt-1"],
+            "arrive: {rotations_arrive}"
+        );
+    }
+}

@@ -2,7 +2,7 @@
 //! a map for storage, a one-line executor, and a standard server fixture.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
@@ -20,6 +20,57 @@ use crate::core::registration::ClientConfig;
 pub fn sha256(data: &str) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(data.as_bytes()).into()
+}
+
+/// Runs two tabs' futures side by side on one thread, as a browser's event
+/// loops would: each is polled in turn until both are done.
+pub fn run_together<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    let mut cx = Context::from_waker(Waker::noop());
+    let (mut out_a, mut out_b) = (None, None);
+    for _ in 0..1000 {
+        if out_a.is_none() {
+            if let Poll::Ready(v) = a.as_mut().poll(&mut cx) {
+                out_a = Some(v);
+            }
+        }
+        if out_b.is_none() {
+            if let Poll::Ready(v) = b.as_mut().poll(&mut cx) {
+                out_b = Some(v);
+            }
+        }
+        if let (Some(_), Some(_)) = (&out_a, &out_b) {
+            return (out_a.expect("done"), out_b.expect("done"));
+        }
+    }
+    panic!("the two futures never both finished (a lock never released?)")
+}
+
+/// Pending once, then ready: a network round trip, for [`run_together`].
+struct WaitOnce(bool);
+
+impl Future for WaitOnce {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            Poll::Pending
+        }
+    }
+}
+
+/// A held `FakeIo` lock; dropping it releases the name.
+pub struct FakeLock {
+    name: String,
+    held: Rc<RefCell<HashSet<String>>>,
+}
+
+impl Drop for FakeLock {
+    fn drop(&mut self) {
+        self.held.borrow_mut().remove(&self.name);
+    }
 }
 
 /// Runs a future that never waits on anything real (the fake `Io` answers at once).
@@ -53,6 +104,11 @@ pub struct FakeIo {
     pub rotations_arrive: Cell<bool>,
     pub rotation_waits: RefCell<Vec<String>>,
     pub lock_names: RefCell<Vec<String>>,
+    /// The locks held in this origin (`navigator.locks`): shared by tabs.
+    pub held_locks: Rc<RefCell<HashSet<String>>>,
+    /// Each `fetch_all` waits once before answering, as the network does,
+    /// so that another tab's future can run meanwhile (see [`run_together`]).
+    pub fetch_waits: Cell<bool>,
     pub now: Cell<u64>,
     pub statuses: RefCell<Vec<Status>>,
     pub locks_taken: Cell<usize>,
@@ -84,6 +140,7 @@ impl FakeIo {
         FakeIo {
             local: other.local.clone(),
             channel: other.channel.clone(),
+            held_locks: other.held_locks.clone(),
             ..self
         }
     }
@@ -163,9 +220,12 @@ impl FakeIo {
 }
 
 impl Io for FakeIo {
-    type Lock = ();
+    type Lock = FakeLock;
 
     async fn fetch_all(&self, requests: Vec<HttpRequest>) -> Vec<FetchOutcome> {
+        if self.fetch_waits.get() {
+            WaitOnce(false).await;
+        }
         self.round_trips.set(self.round_trips.get() + 1);
         requests
             .into_iter()
@@ -230,10 +290,22 @@ impl Io for FakeIo {
         self.statuses.borrow_mut().push(status);
     }
 
-    async fn lock(&self, name: &str) -> Result<()> {
+    async fn lock(&self, name: &str) -> Result<FakeLock> {
+        std::future::poll_fn(|_| {
+            if self.held_locks.borrow().contains(name) {
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        })
+        .await;
+        self.held_locks.borrow_mut().insert(name.to_string());
         self.locks_taken.set(self.locks_taken.get() + 1);
         self.lock_names.borrow_mut().push(name.to_string());
-        Ok(())
+        Ok(FakeLock {
+            name: name.to_string(),
+            held: self.held_locks.clone(),
+        })
     }
 
     fn publish_rotation(&self, consumed: &str, message: &str) {
