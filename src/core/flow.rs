@@ -939,7 +939,19 @@ pub async fn sign_out(io: &impl Io, cfg: &Config) -> Result<()> {
                 client_secret: c.client_secret.as_ref(),
                 method: c.auth_method,
             };
-            let refresh = tokens.refresh_token.as_ref().map(|rt| (rt, "refresh_token"));
+            // P-34: a refresh token another tab consumed is not sent again,
+            // not even to be revoked (reuse detection would end that tab's
+            // set); one that cannot be checked is not sent either.
+            let mut refresh = tokens.refresh_token.as_ref().map(|rt| (rt, "refresh_token"));
+            if let Some((rt, _)) = refresh {
+                let consumed = match token_hash(io, rt).await {
+                    Ok(hash) => store::is_consumed(io, &hash)?,
+                    Err(_) => true,
+                };
+                if consumed {
+                    refresh = None;
+                }
+            }
             let access = Some((&tokens.access_token, "access_token"));
             let reqs = refresh
                 .into_iter()

@@ -1558,3 +1558,17 @@ fn p34_tabs_refreshing_at_once_send_the_shared_refresh_token_once() {
         );
     }
 }
+
+#[test]
+fn p34_sign_out_in_a_tab_whose_refresh_token_was_consumed_revokes_only_the_access_token() {
+    let (a, b, cfg) = duplicated_tabs();
+    block_on(refresh(&a, &cfg, None)).expect("refresh");
+    block_on(sign_out(&b, &cfg)).expect("sign out");
+    let revoked: Vec<_> = b
+        .requests_to(REVOKE_URL)
+        .iter()
+        .map(|r| form_param(r, "token"))
+        .collect();
+    assert_eq!(revoked, vec![some("at-1")]);
+    assert!(stored_tokens(&b).is_none());
+}
