@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::core::discovery::Discovered;
+use crate::core::endpoint;
+use crate::core::error::{Error, Result};
 use crate::core::io::TokenStorage;
 use crate::core::pkce::Pkce;
 use crate::core::registration::{AuthMethod, ClientInfo};
@@ -40,6 +42,61 @@ pub struct PendingRecord {
 impl PendingRecord {
     pub fn is_expired(&self, now_ms: u64) -> bool {
         now_ms.saturating_sub(self.created_at_ms) > PENDING_TTL_MS
+    }
+
+    /// P-32: a stored record is trusted no more than what made it: its token
+    /// endpoint passes the endpoint check again, and its `return_to` is
+    /// empty, a path, or a URL of the redirect URI's origin (the callback
+    /// page reads this record from its own `sessionStorage`, so that origin
+    /// is the app's), never `javascript:` or another site (P-31).
+    pub fn is_valid(&self) -> bool {
+        let redirect = url::Url::parse(&self.redirect_uri);
+        let token_endpoint = url::Url::parse(&self.token_endpoint);
+        token_endpoint.is_ok_and(|t| endpoint::is_https_or_loopback(&t))
+            && redirect.is_ok_and(|r| {
+                self.return_to.is_empty()
+                    || is_plain_path(&self.return_to)
+                    || url::Url::parse(&self.return_to).is_ok_and(|back| back.origin() == r.origin())
+            })
+    }
+}
+
+/// A path of this origin: one leading `/`, not `//` or `/\` (another host
+/// to a URL parser), no control characters (which parsers drop).
+fn is_plain_path(s: &str) -> bool {
+    s.starts_with('/') && !s[1..].starts_with(['/', '\\']) && !s.chars().any(char::is_control)
+}
+
+/// P-31: where `finishAuth` will send the user back. Without `return_to`,
+/// the page itself. Otherwise `return_to` must stay on the page's origin:
+/// a path, or an absolute URL of that origin, returned absolute. Anything
+/// else (`//evil.example`, another origin, `javascript:`) is
+/// `invalid_config`. Resolved as the browser would (backslashes, dropped
+/// tabs and newlines), then compared by origin.
+pub fn return_to_url(page_url: &str, return_to: Option<&str>) -> Result<String> {
+    let Some(wanted) = return_to else {
+        return Ok(page_url.to_string());
+    };
+    let refused = || {
+        Error::config(format!(
+            "returnTo {} is not on this page's origin: pass a path or a URL of this origin",
+            crate::codec::to_string(wanted)
+        ))
+    };
+    let page = url::Url::parse(page_url)
+        .ok()
+        .filter(|p| matches!(p.scheme(), "http" | "https"));
+    match page {
+        Some(page) => {
+            let back = page.join(wanted).map_err(|_| refused())?;
+            if back.origin() != page.origin() || wanted.chars().any(char::is_control) {
+                return Err(refused());
+            }
+            Ok(back.into())
+        }
+        // No page (Node): only a path can be known to stay on the app.
+        None if is_plain_path(wanted) => Ok(wanted.to_string()),
+        None => Err(refused()),
     }
 }
 

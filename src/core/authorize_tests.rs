@@ -429,3 +429,86 @@ fn p32_stored_pending_record_with_a_field_of_the_wrong_type_is_absent() {
     let text = to_json(&r).replace("\"token_storage\":\"", "\"token_storage\":\"cookie-");
     assert_eq!(from_json::<PendingRecord>(&text), None);
 }
+
+// ---- P-31 returnTo, P-32 tampered pending records ----
+
+const PAGE: &str = "https://app.example.com/chat?x=1#t";
+
+#[test]
+fn p31_return_to_defaults_to_the_page() {
+    assert_eq!(return_to_url(PAGE, None), Ok(PAGE.to_string()));
+}
+
+#[test]
+fn p31_return_to_path_becomes_an_absolute_url_of_the_page_origin() {
+    assert_eq!(
+        return_to_url(PAGE, Some("/done?y=2#z")),
+        Ok("https://app.example.com/done?y=2#z".to_string())
+    );
+    assert_eq!(
+        return_to_url(PAGE, Some("next")),
+        Ok("https://app.example.com/next".to_string())
+    );
+}
+
+#[test]
+fn p31_return_to_absolute_url_of_the_page_origin_is_kept() {
+    assert_eq!(
+        return_to_url(PAGE, Some("https://app.example.com/a")),
+        Ok("https://app.example.com/a".to_string())
+    );
+}
+
+#[test]
+fn p31_return_to_elsewhere_is_invalid_config() {
+    for bad in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "http://app.example.com/",
+        "https://app.example.com:8443/",
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "/\t/evil.example",
+        "data:text/html,x",
+        "https://app.example.com.evil.example/",
+    ] {
+        let err = return_to_url(PAGE, Some(bad)).expect_err(bad);
+        assert_eq!(err.code(), "invalid_config", "{bad}");
+    }
+}
+
+#[test]
+fn p31_without_a_page_only_a_path_is_accepted_and_kept_as_given() {
+    assert_eq!(return_to_url("", Some("/done")), Ok("/done".to_string()));
+    assert_eq!(return_to_url("", None), Ok(String::new()));
+    for bad in ["//evil.example", "https://app.example.com/", "javascript:x"] {
+        assert!(return_to_url("", Some(bad)).is_err(), "{bad}");
+    }
+}
+
+fn pending(return_to: &str, token_endpoint: &str) -> PendingRecord {
+    let (_, mut r) = build(&[]);
+    r.return_to = return_to.into();
+    r.token_endpoint = token_endpoint.into();
+    r
+}
+
+#[test]
+fn p32_pending_record_with_a_foreign_or_script_return_to_is_invalid() {
+    let token = "https://as.example.com/token";
+    assert!(pending("https://app.example.com/chat", token).is_valid());
+    assert!(pending("/chat", token).is_valid());
+    assert!(pending("", token).is_valid());
+    for bad in ["javascript:alert(1)", "https://evil.example/", "//evil.example"] {
+        assert!(!pending(bad, token).is_valid(), "{bad}");
+    }
+}
+
+#[test]
+fn p32_pending_record_with_an_insecure_token_endpoint_is_invalid() {
+    for bad in ["javascript:alert(1)", "http://evil.example/token", "not a url"] {
+        assert!(!pending("/chat", bad).is_valid(), "{bad}");
+    }
+}

@@ -616,6 +616,20 @@ mod tests {
         "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,8}"
     }
 
+    /// P-32: a challenge naming 40,000 scopes is read in linear time.
+    #[test]
+    fn p32_challenge_with_forty_thousand_scopes_is_read_at_once() {
+        let started = std::time::Instant::now();
+        let names: Vec<String> = (0..40_000).map(|i| format!("scope:{i}")).collect();
+        let header = format!(
+            r#"Bearer error="insufficient_scope", scope="{}""#,
+            names.join(" ")
+        );
+        let c = bearer_challenge(&header).expect("bearer");
+        assert_eq!(c.scope, names);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
     proptest! {
         #[test]
         fn p1_prop_never_panics_on_arbitrary_strings(s in any::<String>()) {

@@ -17,7 +17,7 @@ use url::Url;
 
 use crate::core::endpoint::{self, Source};
 use crate::core::error::{DiscoveryStage, Error, Result};
-use crate::core::http::{probe_verdict, FetchOutcome, HttpRequest, ProbeVerdict};
+use crate::core::http::{probe_too_large, probe_verdict, FetchOutcome, HttpRequest, ProbeVerdict};
 
 const PRM_SUFFIX: &str = "oauth-protected-resource";
 const OAUTH_SUFFIX: &str = "oauth-authorization-server";
@@ -176,6 +176,7 @@ pub fn select_prm(probes: &[PrmProbe], outcomes: &[FetchOutcome]) -> Result<PrmR
                     likely_cors: false,
                 })
             }
+            ProbeVerdict::TooLarge => return Err(probe_too_large(&probe.url)),
             ProbeVerdict::Found(resp) => {
                 let doc = resp.document().map_err(|_| {
                     Error::invalid("protected resource metadata is not a JSON object of the RFC 9728 shape")
@@ -344,6 +345,7 @@ pub fn select_as_metadata(
                     likely_cors: false,
                 })
             }
+            ProbeVerdict::TooLarge => return Err(probe_too_large(url)),
             ProbeVerdict::Found(resp) => {
                 let doc = resp.document().map_err(|_| {
                     Error::invalid("authorization server metadata is not a JSON object of the RFC 8414 shape")
@@ -392,12 +394,29 @@ impl Discovered {
     /// `javascript:` or plain-http endpoint).
     pub fn is_valid(&self) -> bool {
         let m = &self.metadata;
-        [&m.authorization_endpoint, &m.token_endpoint]
-            .into_iter()
-            .chain(&m.registration_endpoint)
-            .chain(&m.revocation_endpoint)
-            .all(endpoint::is_https_or_loopback)
+        let hint_ok = self
+            .resource_metadata_url
+            .as_deref()
+            .is_none_or(|u| endpoint::https_or_loopback(u, Source::Server("resource_metadata")).is_ok());
+        hint_ok
+            && [&m.authorization_endpoint, &m.token_endpoint]
+                .into_iter()
+                .chain(&m.registration_endpoint)
+                .chain(&m.revocation_endpoint)
+                .all(endpoint::is_https_or_loopback)
     }
+}
+
+/// P-33: when every probe of a step got no response and one of them timed
+/// out, the timeout is the better report than "likely CORS".
+fn first_timeout(outcomes: &[FetchOutcome]) -> Option<Error> {
+    outcomes.iter().find_map(|o| match o {
+        FetchOutcome::Timeout { url, after_ms } => Some(Error::Timeout {
+            url: url.clone(),
+            after_ms: *after_ms,
+        }),
+        _ => None,
+    })
 }
 
 fn discovery_requests<'a>(urls: impl Iterator<Item = &'a String>) -> Vec<HttpRequest> {
@@ -422,6 +441,8 @@ pub struct ExpectAuthorizationServer {
     issuer: String,
     urls: Vec<String>,
     prm_all_network: bool,
+    /// A PRM probe that timed out, for when nothing answers at all (P-33).
+    prm_timeout: Option<Error>,
     opts: DiscoveryOptions,
 }
 
@@ -455,11 +476,14 @@ impl ExpectProtectedResource {
             // A server that pointed at its metadata is no legacy server: the
             // P-3a defaults would only hide the real failure (often CORS).
             PrmResult::Absent { all_network } if self.hinted => {
+                if let Some(timeout) = first_timeout(outcomes).filter(|_| all_network) {
+                    return Err(timeout);
+                }
                 return Err(Error::Discovery {
                     stage: DiscoveryStage::ProtectedResource,
                     reason: "the resource_metadata URL from the 401 did not answer".into(),
                     likely_cors: all_network,
-                })
+                });
             }
             PrmResult::Absent { all_network } => (None, self.server.origin(), all_network),
         };
@@ -470,6 +494,7 @@ impl ExpectProtectedResource {
             issuer,
             urls,
             prm_all_network,
+            prm_timeout: first_timeout(outcomes),
             opts: self.opts,
         })
     }
@@ -489,6 +514,9 @@ impl ExpectAuthorizationServer {
             AsResult::Found(m) => m,
             AsResult::Absent { all_network } => {
                 if self.prm.is_some() {
+                    if let Some(timeout) = first_timeout(outcomes).filter(|_| all_network) {
+                        return Err(timeout);
+                    }
                     return Err(Error::Discovery {
                         stage: DiscoveryStage::AuthorizationServer,
                         reason: format!(
@@ -501,6 +529,9 @@ impl ExpectAuthorizationServer {
                 }
                 if all_network && self.prm_all_network {
                     // Nothing answered at all: defaults would only hide the cause.
+                    if let Some(timeout) = first_timeout(outcomes).or_else(|| self.prm_timeout.clone()) {
+                        return Err(timeout);
+                    }
                     return Err(Error::Discovery {
                         stage: DiscoveryStage::ProtectedResource,
                         reason: "no metadata could be fetched".into(),

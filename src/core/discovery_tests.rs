@@ -1136,3 +1136,71 @@ fn p32_stored_discovery_with_an_insecure_endpoint_is_not_valid() {
     d.metadata.token_endpoint = url("http://evil.example/token");
     assert!(!d.is_valid());
 }
+
+// ---- P-30, P-32, P-33 ----
+
+fn timeout(url: &str) -> FetchOutcome {
+    FetchOutcome::Timeout {
+        url: url.into(),
+        after_ms: 30_000,
+    }
+}
+
+#[test]
+fn p33_discovery_where_nothing_answers_and_a_probe_timed_out_is_a_timeout() {
+    let step = ExpectProtectedResource::new(server("https://h/mcp"), None, strict()).expect("step");
+    let prm_url = step.requests()[0].url.clone();
+    let as_step = step.handle(&[timeout(&prm_url), net()]).expect("no prm");
+    let err = as_step.handle(&[net(), net()]).expect_err("nothing answered");
+    assert_eq!(
+        err,
+        Error::Timeout {
+            url: prm_url,
+            after_ms: 30_000
+        }
+    );
+}
+
+#[test]
+fn p33_hinted_metadata_url_that_timed_out_is_a_timeout() {
+    let hint = "https://h/.well-known/oauth-protected-resource/mcp";
+    let step = ExpectProtectedResource::new(server("https://h/mcp"), Some(hint), strict()).expect("step");
+    let err = step.handle(&[timeout(hint)]).expect_err("no answer");
+    assert_eq!(err.code(), "timeout");
+}
+
+#[test]
+fn p33_timed_out_probe_followed_by_an_answer_moves_on() {
+    let step = ExpectProtectedResource::new(server("https://h/mcp"), None, strict()).expect("step");
+    let prm_url = step.requests()[0].url.clone();
+    let as_step = step
+        .handle(&[
+            timeout(&prm_url),
+            ok(r#"{"resource":"https://h","authorization_servers":["https://as"]}"#),
+        ])
+        .expect("root PRM");
+    assert_eq!(as_step.issuer(), "https://as");
+}
+
+#[test]
+fn p30_redirected_probe_moves_on_to_the_next_url() {
+    let step = ExpectProtectedResource::new(server("https://h/mcp"), None, strict()).expect("step");
+    let prm_url = step.requests()[0].url.clone();
+    let as_step = step
+        .handle(&[
+            FetchOutcome::Redirected { url: prm_url },
+            ok(r#"{"resource":"https://h","authorization_servers":["https://as"]}"#),
+        ])
+        .expect("root PRM");
+    assert_eq!(as_step.issuer(), "https://as");
+}
+
+#[test]
+fn p32_oversized_metadata_stops_discovery_with_invalid_response() {
+    let step = ExpectProtectedResource::new(server("https://h/mcp"), None, strict()).expect("step");
+    let prm_url = step.requests()[0].url.clone();
+    let err = step
+        .handle(&[FetchOutcome::TooLarge { url: prm_url }, net()])
+        .expect_err("refused");
+    assert_eq!(err.code(), "invalid_response");
+}

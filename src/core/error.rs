@@ -72,10 +72,17 @@ pub enum Error {
     MissingCode,
     /// A configuration value the app passed is unusable.
     InvalidConfig { what: Cow<'static, str> },
-    /// Network failure outside discovery (token endpoint, resource).
-    Network { what: String },
+    /// P-33: a request outside discovery got no response at all (`fetch`
+    /// rejected): `what` names the request, `url` where it went.
+    Network { what: String, url: String },
     /// A request got no answer within its time limit (P-33).
     Timeout { url: String, after_ms: u32 },
+    /// P-29: a second authorization in a row gave a token the server
+    /// answered 401 again; no further redirect is started.
+    TokenRejected { server_url: String },
+    /// P-30: a resource request that carried a token was answered with a
+    /// redirect, which is not followed (the token must not go elsewhere).
+    UnexpectedRedirect { url: String },
     /// The storage backend refused to read or write (private mode, quota).
     Storage { what: String },
     /// Refreshing is impossible (no refresh token) or was rejected.
@@ -105,6 +112,8 @@ impl Error {
             Error::InvalidConfig { .. } => "invalid_config",
             Error::Network { .. } => "network_error",
             Error::Timeout { .. } => "timeout",
+            Error::TokenRejected { .. } => "token_rejected",
+            Error::UnexpectedRedirect { .. } => "unexpected_redirect",
             Error::Storage { .. } => "storage_error",
             Error::NoRefreshToken => "no_refresh_token",
             Error::RedirectStarted => "redirect_started",
@@ -146,6 +155,12 @@ impl Error {
             description,
             uri,
         }
+    }
+
+    /// No answer came (network failure, timeout): nothing is proven dead,
+    /// so nothing is cleared (P-26), and it may work later.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Network { .. } | Error::Timeout { .. })
     }
 
     pub(crate) fn invalid(what: impl Into<Cow<'static, str>>) -> Error {
@@ -213,7 +228,7 @@ impl fmt::Display for Error {
                 };
                 write!(f, "{what} discovery failed: {reason}")?;
                 if *likely_cors {
-                    f.write_str(" (every request failed at the network level: the server's CORS configuration is the likely cause)")?;
+                    f.write_str(" (every request got no response: the server may be down, or it does not allow requests from this origin (CORS); check that it is up and that its CORS headers allow this origin)")?;
                 }
                 Ok(())
             }
@@ -224,10 +239,25 @@ impl fmt::Display for Error {
             Error::PendingExpired => f.write_str("the pending authorization has expired; start again"),
             Error::MissingCode => f.write_str("the callback has neither code nor error"),
             Error::InvalidConfig { what } => write!(f, "invalid configuration: {what}"),
-            Error::Network { what } => write!(f, "network error: {what}"),
+            Error::Network { what, url } => write!(
+                f,
+                "{what} to {} got no response: the server may be down, or it does not allow requests from this origin (CORS); check that it is up and that its CORS headers allow this origin",
+                quote(url)
+            ),
             Error::Timeout { url, after_ms } => write!(
                 f,
-                "no answer from {url} within {after_ms} ms (the timeoutMs option); the server may be down or slow"
+                "no answer from {} within {after_ms} ms: the server may be down or slow; check it, or raise the timeoutMs option",
+                quote(url)
+            ),
+            Error::TokenRejected { server_url } => write!(
+                f,
+                "{} rejected (401) the tokens of two authorizations in a row, so no further authorization is started; check that the server accepts tokens of its authorization server for this resource",
+                quote(server_url)
+            ),
+            Error::UnexpectedRedirect { url } => write!(
+                f,
+                "{} answered a request carrying a token with a redirect, which is not followed so the token goes nowhere else; use the final URL as serverUrl, or set redirect on the request yourself",
+                quote(url)
             ),
             Error::Storage { what } => write!(f, "storage error: {what}"),
             Error::NoRefreshToken => f.write_str("no refresh token is available"),
@@ -306,11 +336,13 @@ mod tests {
             Error::PendingExpired,
             Error::MissingCode,
             Error::InvalidConfig { what: s().into() },
-            Error::Network { what: s() },
+            Error::Network { what: s(), url: s() },
             Error::Timeout {
                 url: s(),
                 after_ms: 1,
             },
+            Error::TokenRejected { server_url: s() },
+            Error::UnexpectedRedirect { url: s() },
             Error::Storage { what: s() },
             Error::NoRefreshToken,
             Error::RedirectStarted,
@@ -341,6 +373,56 @@ mod tests {
         let msg = e.to_string();
         assert!(!msg.contains('\n'), "{msg}");
         assert!(msg.contains("\\n"));
+    }
+
+    #[test]
+    fn p33_network_error_names_the_url_and_both_likely_causes() {
+        let msg = Error::Network {
+            what: "the token refresh request".into(),
+            url: "https://as.example.com/token".into(),
+        }
+        .to_string();
+        assert!(msg.contains("the token refresh request"), "{msg}");
+        assert!(msg.contains("\"https://as.example.com/token\""), "{msg}");
+        assert!(msg.contains("down") && msg.contains("CORS"), "{msg}");
+        assert!(!msg.contains("likely cause)"), "{msg}");
+    }
+
+    #[test]
+    fn p33_timeout_names_the_url_the_limit_and_the_option() {
+        let msg = Error::Timeout {
+            url: "https://as.example.com/token".into(),
+            after_ms: 30_000,
+        }
+        .to_string();
+        assert!(msg.contains("https://as.example.com/token"), "{msg}");
+        assert!(msg.contains("30000 ms") && msg.contains("timeoutMs"), "{msg}");
+    }
+
+    #[test]
+    fn p33_discovery_without_any_response_names_both_likely_causes() {
+        let msg = Error::Discovery {
+            stage: DiscoveryStage::ProtectedResource,
+            reason: "no metadata could be fetched".into(),
+            likely_cors: true,
+        }
+        .to_string();
+        assert!(msg.contains("down") && msg.contains("CORS"), "{msg}");
+        assert!(!msg.contains("CORS configuration is the likely cause"), "{msg}");
+    }
+
+    #[test]
+    fn p29_p30_new_codes_are_plain_mcp_auth_errors() {
+        let rejected = Error::TokenRejected {
+            server_url: "https://mcp/x".into(),
+        };
+        let redirect = Error::UnexpectedRedirect {
+            url: "https://mcp/x".into(),
+        };
+        assert_eq!(rejected.code(), "token_rejected");
+        assert_eq!(redirect.code(), "unexpected_redirect");
+        assert_eq!(rejected.js_class(), "McpAuthError");
+        assert_eq!(redirect.js_class(), "McpAuthError");
     }
 
     #[test]

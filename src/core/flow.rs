@@ -1,5 +1,6 @@
-//! The flows that tie the steps together: authorize, finish, refresh, the
-//! authenticated fetch with step-up, sign-out.
+//! The flows that tie the steps together: authorize, finish, refresh (with
+//! its hand-over between duplicated tabs, P-34), the authenticated fetch with
+//! step-up and its re-authorization cap (P-29), sign-out.
 //!
 //! Each flow is written once, here, against the `Io` seam: the browser runs
 //! it over real `fetch` and storage, the host tests over canned responses.
@@ -9,7 +10,10 @@
 
 use std::future::Future;
 
-use crate::core::authorize::{authorization_request, AuthorizationParams, PendingRecord};
+use serde::{Deserialize, Serialize};
+
+use crate::codec;
+use crate::core::authorize::{authorization_request, return_to_url, AuthorizationParams, PendingRecord};
 use crate::core::callback::{
     callback_state, keeps_pending_record, read_callback, sole_pending, CallbackParams,
 };
@@ -17,8 +21,9 @@ use crate::core::challenge::{bearer_challenge, BearerChallenge};
 use crate::core::discovery::{
     Discovered, DiscoveryOptions, ExpectAuthorizationServer, ExpectProtectedResource, ServerUrl,
 };
+use crate::core::encoding::base64url_nopad;
 use crate::core::error::{Error, Result};
-use crate::core::http::{FetchOutcome, HttpRequest};
+use crate::core::http::{read_object, FetchOutcome, HttpRequest};
 use crate::core::io::{Area, Io, ResourceAnswer, Status, TokenStorage};
 use crate::core::pkce::{self, Pkce, RANDOM_BYTES};
 use crate::core::registration::{
@@ -50,6 +55,32 @@ impl Default for StepUpPolicy {
     }
 }
 
+/// P-27: which requests get the token (`sendTokenTo`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TokenScope {
+    /// `'serverUrl'`: the server URL's origin and path, query ignored.
+    #[default]
+    ServerUrl,
+    /// `'origin'`: every path of the server URL's origin, for the legacy
+    /// HTTP+SSE transport, whose message endpoint has another path.
+    Origin,
+}
+
+impl TokenScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::ServerUrl => "serverUrl",
+            TokenScope::Origin => "origin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TokenScope> {
+        [TokenScope::ServerUrl, TokenScope::Origin]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
 /// One `McpAuth`'s configuration, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -60,6 +91,7 @@ pub struct Config {
     /// Recorded in the pending flow for the callback page.
     pub token_storage: TokenStorage,
     pub step_up: StepUpPolicy,
+    pub send_token_to: TokenScope,
 }
 
 impl Config {
@@ -157,7 +189,11 @@ pub struct AuthorizeRequest {
     pub challenge: Option<BearerChallenge>,
     /// An explicit scope (step-up, or the app's `authorize({ scope })`).
     pub scope: Option<Vec<String>>,
-    pub return_to: String,
+    /// The app's `returnTo`; the page itself when `None` (P-31).
+    pub return_to: Option<String>,
+    /// The page that starts the authorization (`location.href`; empty
+    /// where there is none).
+    pub page_url: String,
     /// Skip the "tokens already exist" shortcut.
     pub force: bool,
     /// Fetch the metadata again instead of trusting the cache: a token was
@@ -168,6 +204,7 @@ pub struct AuthorizeRequest {
 /// Discovery → registration → authorization URL and pending record. The
 /// steps' awaits sit here, in one state machine, not in nested async fns.
 pub async fn authorize(io: &impl Io, cfg: &Config, req: &AuthorizeRequest) -> Result<Authorization> {
+    let return_to = return_to_url(&req.page_url, req.return_to.as_deref())?;
     let d = match plan_discovery(io, cfg, req.challenge.as_ref(), req.rediscover)? {
         Next::Done(cached) => cached,
         Next::Then((prm_step, reqs)) => {
@@ -195,7 +232,7 @@ pub async fn authorize(io: &impl Io, cfg: &Config, req: &AuthorizeRequest) -> Re
         challenge: pkce::challenge(&digest),
         state,
     };
-    authorization_redirect(io, cfg, req, &d, &client, &wanted, secrets)
+    authorization_redirect(io, cfg, &return_to, &d, &client, &wanted, secrets)
 }
 
 /// A new verifier and `state`; expired pending records go first (P-16).
@@ -256,7 +293,7 @@ fn plan_authorize(
 fn authorization_redirect(
     io: &impl Io,
     cfg: &Config,
-    req: &AuthorizeRequest,
+    return_to: &str,
     d: &Discovered,
     client: &ClientInfo,
     wanted: &[String],
@@ -266,7 +303,7 @@ fn authorization_redirect(
     let params = AuthorizationParams {
         server_url: cfg.server_url(),
         scope: wanted,
-        return_to: &req.return_to,
+        return_to,
         token_storage: cfg.token_storage,
         now_ms: now,
     };
@@ -377,6 +414,8 @@ fn finished(
 ) -> Result<Finished> {
     let answer = answers.first().ok_or_else(|| Error::invalid("no token answer"))?;
     let ctx = TokenContext {
+        request: "the authorization code exchange",
+        endpoint: &record.token_endpoint,
         requested_scope: &record.scope,
         issuer: &record.issuer,
         resource: &record.resource,
@@ -412,36 +451,87 @@ pub fn current_tokens(io: &impl Io, cfg: &Config) -> Result<Option<TokenSet>> {
     }
 }
 
-fn refresh_lock_name(cfg: &Config) -> String {
-    format!("mcp-web-auth:refresh:{}", cfg.server_url())
-}
-
 /// What a refresh holds across its one request.
 struct RefreshPlan {
     issuer: String,
     tokens: TokenSet,
     client_id: String,
+    endpoint: String,
+    /// The hash of the refresh token sent (P-34).
+    consumed: String,
 }
 
-/// P-25: one refresh at a time. Once the lock is held, storage is read
-/// again: if another tab or call already replaced `stale`, its result is
-/// used and no request is sent.
+/// How long a tab whose refresh token another tab consumed waits for that
+/// tab's published token set before giving the token up (P-34).
+pub const ROTATION_WAIT_MS: u32 = 2_000;
+
+/// P-34: a refresh token named without revealing it: base64url SHA-256.
+async fn token_hash(io: &impl Io, token: &Secret) -> Result<String> {
+    Ok(base64url_nopad(&io.sha256(token.expose()).await?))
+}
+
+/// P-25, P-34: the lock is named by the token set, so two tabs holding the
+/// same refresh token (a duplicated tab's copied `sessionStorage`) take the
+/// same lock, whichever storage they keep it in.
+pub fn refresh_lock_name(issuer: &str, server_url: &str, refresh_hash: &str) -> String {
+    format!("{}refresh:{issuer} {server_url} {refresh_hash}", store::PREFIX)
+}
+
+/// What to do once the refresh lock is held.
+// One value per refresh, moved once: boxing the plan buys nothing.
+#[allow(clippy::large_enum_variant)]
+enum RefreshStep {
+    Send(RefreshPlan, HttpRequest),
+    /// P-34: another tab consumed this refresh token: wait for its new set.
+    AwaitRotation,
+}
+
+/// P-25, P-34: one refresh at a time per token set, across tabs. Once the
+/// lock is held, storage is read again: if another call already replaced
+/// `stale`, its result is used and no request is sent; if another tab
+/// consumed the refresh token, its published set is adopted, and the token
+/// is never sent again.
 pub async fn refresh(io: &impl Io, cfg: &Config, stale: Option<&Secret>) -> Result<TokenSet> {
-    let _lock = io.lock(&refresh_lock_name(cfg)).await?;
-    let (plan, req) = match plan_refresh(io, cfg, stale)? {
-        Next::Done(current) => return Ok(current),
-        Next::Then(next) => next,
-    };
-    let answers = io.fetch_all(vec![req]).await;
-    refreshed(io, cfg, plan, &answers)
+    let (issuer, refresh_token) = refresh_target(io, cfg)?;
+    let hash = token_hash(io, &refresh_token).await?;
+    let _lock = io
+        .lock(&refresh_lock_name(&issuer, cfg.server_url(), &hash))
+        .await?;
+    match plan_refresh(io, cfg, stale, &refresh_token, &hash)? {
+        Next::Done(current) => Ok(current),
+        Next::Then(RefreshStep::Send(plan, req)) => {
+            let answers = io.fetch_all(vec![req]).await;
+            refreshed(io, cfg, plan, &answers)
+        }
+        Next::Then(RefreshStep::AwaitRotation) => {
+            if let Some(message) = io.wait_for_rotation(&hash, ROTATION_WAIT_MS).await {
+                if let Some(adopted) = adopt_rotation(io, cfg, &message).await? {
+                    return Ok(adopted);
+                }
+            }
+            consumed_without_successor(io, cfg, &issuer, &refresh_token)
+        }
+    }
 }
 
-/// The tokens when another call already refreshed them, else the request.
+/// The issuer and refresh token the lock is named by.
+fn refresh_target(io: &impl Io, cfg: &Config) -> Result<(String, Secret)> {
+    let d = store::load_discovery(io, cfg.server_url())?.ok_or(Error::NoRefreshToken)?;
+    let issuer = d.metadata.issuer;
+    let tokens = store::load_tokens(io, &issuer, cfg.server_url())?.ok_or(Error::NoRefreshToken)?;
+    let refresh_token = tokens.refresh_token.ok_or(Error::NoRefreshToken)?;
+    Ok((issuer, refresh_token))
+}
+
+/// Under the lock: the tokens when another call already refreshed them, the
+/// wait when another tab consumed the refresh token, else the request.
 fn plan_refresh(
     io: &impl Io,
     cfg: &Config,
     stale: Option<&Secret>,
-) -> Result<Next<TokenSet, (RefreshPlan, HttpRequest)>> {
+    locked_for: &Secret,
+    hash: &str,
+) -> Result<Next<TokenSet, RefreshStep>> {
     let d = store::load_discovery(io, cfg.server_url())?.ok_or(Error::NoRefreshToken)?;
     let issuer = &d.metadata.issuer;
     let tokens = store::load_tokens(io, issuer, cfg.server_url())?.ok_or(Error::NoRefreshToken)?;
@@ -450,6 +540,13 @@ fn plan_refresh(
         return Ok(Next::Done(tokens));
     }
     let refresh_token = tokens.refresh_token.as_ref().ok_or(Error::NoRefreshToken)?;
+    if refresh_token != locked_for {
+        // Rotated while this call waited for the lock: a newer set.
+        return Ok(Next::Done(tokens));
+    }
+    if store::is_consumed(io, hash)? {
+        return Ok(Next::Then(RefreshStep::AwaitRotation));
+    }
     let client = token_client(io, cfg, &d, &tokens)?.ok_or(Error::NoRefreshToken)?;
     io.status(Status::Refreshing);
     let auth = ClientAuth {
@@ -457,31 +554,34 @@ fn plan_refresh(
         client_secret: client.client_secret.as_ref(),
         method: client.auth_method,
     };
-    let req = refresh_request(
-        d.metadata.token_endpoint.as_str(),
-        &auth,
-        refresh_token,
-        &tokens.resource,
-    )?;
+    let endpoint = d.metadata.token_endpoint.as_str();
+    let req = refresh_request(endpoint, &auth, refresh_token, &tokens.resource)?;
     let plan = RefreshPlan {
         issuer: d.metadata.issuer.clone(),
         tokens,
         client_id: client.client_id,
+        endpoint: endpoint.to_string(),
+        consumed: hash.to_string(),
     };
-    Ok(Next::Then((plan, req)))
+    Ok(Next::Then(RefreshStep::Send(plan, req)))
 }
 
-/// The token endpoint's answer to a refresh: store the new tokens, or clear
-/// what the error proves is dead (P-26).
+/// The token endpoint's answer to a refresh: store the new tokens (and, when
+/// the refresh token rotated, mark the old one consumed and publish the new
+/// set, P-34), or clear what the error proves is dead (P-26).
 fn refreshed(io: &impl Io, cfg: &Config, plan: RefreshPlan, answers: &[FetchOutcome]) -> Result<TokenSet> {
     let RefreshPlan {
         issuer,
         tokens,
         client_id,
+        endpoint,
+        consumed,
     } = plan;
     let issuer = &issuer;
     let answer = answers.first().ok_or_else(|| Error::invalid("no token answer"))?;
     let ctx = TokenContext {
+        request: "the token refresh request",
+        endpoint: &endpoint,
         requested_scope: &tokens.scope,
         issuer,
         resource: &tokens.resource,
@@ -493,20 +593,96 @@ fn refreshed(io: &impl Io, cfg: &Config, plan: RefreshPlan, answers: &[FetchOutc
         Ok(mut new) => {
             new.requested = tokens.requested.clone();
             store::save_tokens_in(io, Area::Tokens, cfg.server_url(), &new)?;
+            if new.refresh_token != tokens.refresh_token {
+                // Before the lock is released: a tab that takes it next
+                // finds the old token consumed even if the broadcast is late.
+                store::mark_consumed(io, &consumed, io.now_ms())?;
+                let rotation = Rotation {
+                    server_url: cfg.server_url().to_string(),
+                    consumed: consumed.clone(),
+                    tokens: new.clone(),
+                };
+                io.publish_rotation(&consumed, &codec::to_string(&rotation));
+            }
             io.status(Status::Authorized);
             Ok(new)
         }
         Err(e) => {
-            // P-26: clear only what the error proves is dead.
+            // P-26: clear only what the error proves is dead, and only if
+            // the stored set is still the one whose refresh token was sent.
             let dead = invalidated_by(&e);
-            if dead != Invalidate::Nothing {
-                store::remove_tokens(io, issuer, cfg.server_url())?;
+            if dead == Invalidate::Nothing {
+                return Err(e);
+            }
+            let sent = tokens.refresh_token.as_ref();
+            match store::load_tokens(io, issuer, cfg.server_url())? {
+                Some(newer) if newer.refresh_token.as_ref() != sent => return Ok(newer),
+                Some(_) => store::remove_tokens(io, issuer, cfg.server_url())?,
+                None => {}
             }
             if dead == Invalidate::ClientAndTokens {
                 store::remove_client(io, issuer, &cfg.client.redirect_uri, &client_id)?;
             }
             Err(e)
         }
+    }
+}
+
+/// P-34: what a tab received from the tab that rotated a refresh token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rotation {
+    pub server_url: String,
+    /// The hash of the refresh token that was consumed.
+    pub consumed: String,
+    pub tokens: TokenSet,
+}
+
+/// P-34: adopts a token set another tab published, compare-and-swap: only
+/// when this server's stored refresh token is still the one consumed. The
+/// web side calls this for every rotation message it receives; `refresh`
+/// calls it with the message it waited for. `None` when the message is not
+/// for this server, does not parse, or this tab holds another set.
+pub async fn adopt_rotation(io: &impl Io, cfg: &Config, message: &str) -> Result<Option<TokenSet>> {
+    let Ok(rotation) = read_object::<Rotation>(message) else {
+        return Ok(None);
+    };
+    if rotation.server_url != cfg.server_url() || !rotation.tokens.is_valid() {
+        return Ok(None);
+    }
+    let issuer = &rotation.tokens.issuer;
+    let Some(stored) = store::load_tokens(io, issuer, cfg.server_url())? else {
+        return Ok(None);
+    };
+    let Some(held) = &stored.refresh_token else {
+        return Ok(None);
+    };
+    if stored.resource != rotation.tokens.resource || token_hash(io, held).await? != rotation.consumed {
+        return Ok(None);
+    }
+    // The hash was awaited: read again, so a set stored meanwhile is kept.
+    if store::load_tokens(io, issuer, cfg.server_url())? != Some(stored) {
+        return Ok(None);
+    }
+    store::save_tokens_in(io, Area::Tokens, cfg.server_url(), &rotation.tokens)?;
+    Ok(Some(rotation.tokens))
+}
+
+/// P-34: the refresh token was consumed by another tab whose new set never
+/// arrived: it is unusable, so the set is dropped (compare-and-delete, P-26)
+/// and the caller re-authorizes; the token is not sent.
+fn consumed_without_successor(
+    io: &impl Io,
+    cfg: &Config,
+    issuer: &str,
+    consumed: &Secret,
+) -> Result<TokenSet> {
+    match store::load_tokens(io, issuer, cfg.server_url())? {
+        Some(newer) if newer.refresh_token.as_ref() != Some(consumed) => Ok(newer),
+        Some(_) => {
+            store::remove_tokens(io, issuer, cfg.server_url())?;
+            Err(Error::NoRefreshToken)
+        }
+        None => Err(Error::NoRefreshToken),
     }
 }
 
@@ -530,9 +706,20 @@ fn token_client(io: &impl Io, cfg: &Config, d: &Discovered, tokens: &TokenSet) -
     )
 }
 
-/// P-27: a token goes only to the protected resource's origin.
+/// P-27: a token goes only to the protected resource: the server URL's
+/// origin and path (query ignored), or its whole origin when the app widened
+/// the scope for HTTP+SSE. Paths compare as the URL parser writes them (dot
+/// segments resolved), which is the path the browser requests.
 pub fn may_attach_token(cfg: &Config, request_url: &str) -> bool {
-    url::Url::parse(request_url).is_ok_and(|u| u.origin() == cfg.server.parsed.origin())
+    let Ok(request) = url::Url::parse(request_url) else {
+        return false;
+    };
+    let server = &cfg.server.parsed;
+    request.origin() == server.origin()
+        && match cfg.send_token_to {
+            TokenScope::ServerUrl => request.path() == server.path(),
+            TokenScope::Origin => true,
+        }
 }
 
 /// How an authenticated fetch ended.
@@ -562,7 +749,7 @@ fn plan_step_up(
     cfg: &Config,
     challenge: BearerChallenge,
     tokens: Option<&TokenSet>,
-    return_to: &str,
+    page_url: &str,
 ) -> Result<AuthorizeRequest> {
     let d = store::load_discovery(io, cfg.server_url())?;
     if cfg.step_up.throw || cfg.step_up.max_retries == 0 {
@@ -589,20 +776,46 @@ fn plan_step_up(
     Ok(AuthorizeRequest {
         challenge: Some(challenge),
         scope: Some(union),
-        return_to: return_to.to_string(),
+        return_to: None,
+        page_url: page_url.to_string(),
         force: true,
         rediscover: false,
     })
 }
 
-/// The authenticated fetch (P-14, P-25, P-27). `send` performs the real
+/// P-29: the second authorization in a row whose token the server answers
+/// 401 again ends in `token_rejected` instead of another redirect.
+pub const REJECTED_AUTHORIZATIONS_LIMIT: u32 = 2;
+
+/// P-29: on a 401 that needs an authorization, how many authorizations in a
+/// row gave a token the server rejected, this 401 included; an error once
+/// that reaches the limit. The count lives in `sessionStorage`, set when the
+/// redirect starts (it survives it) and cleared by any answer but 401. A
+/// 401 to a request without a token rejects no authorization's token.
+fn rejected_authorizations(io: &impl Io, cfg: &Config, token_sent: bool) -> Result<u32> {
+    let rejected = match store::reauthorizations(io, cfg.server_url())? {
+        Some(count) if token_sent => count + 1,
+        Some(count) => count,
+        None => 0,
+    };
+    if rejected >= REJECTED_AUTHORIZATIONS_LIMIT {
+        // The count stays: every later 401 fails the same way until an
+        // answer that is not a 401, or `signOut`.
+        return Err(Error::TokenRejected {
+            server_url: cfg.server_url().to_string(),
+        });
+    }
+    Ok(rejected)
+}
+
+/// The authenticated fetch (P-14, P-25, P-27, P-29, P-30). `send` performs the real
 /// request with the given bearer token (or none) and reports what came back;
 /// the caller keeps the real response object.
 pub async fn fetch<I, S, F>(
     io: &I,
     cfg: &Config,
     request_url: &str,
-    return_to: &str,
+    page_url: &str,
     mut send: S,
 ) -> Result<FetchEnd>
 where
@@ -624,6 +837,9 @@ where
                     refreshed = true;
                     Some(new)
                 }
+                // P-33: an expired token cannot be sent instead; the
+                // refresh's own failure is the answer (the tokens are kept).
+                Err(e) if e.is_transient() && t.is_expired(io.now_ms(), 0) => return Err(e),
                 Err(_) => current_tokens(io, cfg)?,
             };
         }
@@ -632,35 +848,53 @@ where
     // are tried once instead of redirecting.
     let mut adopted = false;
     loop {
+        let token_sent = tokens.is_some();
         let answer = send(tokens.as_ref().map(|t| t.access_token.clone())).await?;
+        if answer.redirected && token_sent {
+            return Err(Error::UnexpectedRedirect {
+                url: request_url.to_string(),
+            });
+        }
+        if answer.status != 401 {
+            store::clear_reauthorizations(io, cfg.server_url())?;
+        }
         let challenge = answer.www_authenticate.as_deref().and_then(bearer_challenge);
-        // One authorization await for both the 401 and the step-up (403).
-        let (req, step_up) = match answer.status {
+        // One authorization await for both the 401 (with its P-29 count)
+        // and the step-up (403).
+        let (req, rejected) = match answer.status {
             401 => {
                 let can_refresh = tokens.as_ref().is_some_and(|t| t.refresh_token.is_some());
                 if can_refresh && !refreshed {
                     refreshed = true;
                     let stale = tokens.as_ref().map(|t| t.access_token.clone());
-                    if let Ok(new) = refresh(io, cfg, stale.as_ref()).await {
-                        tokens = Some(new);
-                        continue;
+                    match refresh(io, cfg, stale.as_ref()).await {
+                        Ok(new) => {
+                            tokens = Some(new);
+                            continue;
+                        }
+                        // P-33: reported as the refresh it was, not as the
+                        // discovery a re-authorization would then fail in.
+                        Err(e) if e.is_transient() => return Err(e),
+                        Err(_) => {}
                     }
                 }
+                let rejected = rejected_authorizations(io, cfg, token_sent)?;
                 // Without a token, stored ones may exist that `current_tokens`
                 // could not see: a hand-off from the callback page into
                 // memory storage waits for discovery, which memory lost.
                 let req = AuthorizeRequest {
                     challenge,
                     scope: None,
-                    return_to: return_to.to_string(),
+                    return_to: None,
+                    page_url: page_url.to_string(),
                     force: tokens.is_some(),
                     rediscover: tokens.is_some(),
                 };
-                (req, false)
+                (req, Some(rejected))
             }
             403 if challenge.as_ref().and_then(|c| c.error.as_deref()) == Some("insufficient_scope") => {
                 let c = challenge.unwrap_or_default();
-                (plan_step_up(io, cfg, c, tokens.as_ref(), return_to)?, true)
+                (plan_step_up(io, cfg, c, tokens.as_ref(), page_url)?, None)
             }
             s => {
                 if s < 400 && tokens.is_some() {
@@ -670,8 +904,13 @@ where
             }
         };
         match authorize(io, cfg, &req).await? {
-            Authorization::Redirect(url) => return Ok(FetchEnd::Redirect(url)),
-            Authorization::Authorized(t) if !step_up && !adopted => {
+            Authorization::Redirect(url) => {
+                if let Some(rejected) = rejected {
+                    store::record_reauthorizations(io, cfg.server_url(), rejected)?;
+                }
+                return Ok(FetchEnd::Redirect(url));
+            }
+            Authorization::Authorized(t) if rejected.is_some() && !adopted => {
                 adopted = true;
                 tokens = Some(t);
             }
@@ -683,6 +922,7 @@ where
 /// Clears this server's tokens and, where the AS offers RFC 7009
 /// revocation, revokes them first (failures there do not keep the tokens).
 pub async fn sign_out(io: &impl Io, cfg: &Config) -> Result<()> {
+    store::clear_reauthorizations(io, cfg.server_url())?;
     let Some(d) = store::load_discovery(io, cfg.server_url())? else {
         return Ok(());
     };
@@ -699,7 +939,19 @@ pub async fn sign_out(io: &impl Io, cfg: &Config) -> Result<()> {
                 client_secret: c.client_secret.as_ref(),
                 method: c.auth_method,
             };
-            let refresh = tokens.refresh_token.as_ref().map(|rt| (rt, "refresh_token"));
+            // P-34: a refresh token another tab consumed is not sent again,
+            // not even to be revoked (reuse detection would end that tab's
+            // set); one that cannot be checked is not sent either.
+            let mut refresh = tokens.refresh_token.as_ref().map(|rt| (rt, "refresh_token"));
+            if let Some((rt, _)) = refresh {
+                let consumed = match token_hash(io, rt).await {
+                    Ok(hash) => store::is_consumed(io, &hash)?,
+                    Err(_) => true,
+                };
+                if consumed {
+                    refresh = None;
+                }
+            }
             let access = Some((&tokens.access_token, "access_token"));
             let reqs = refresh
                 .into_iter()

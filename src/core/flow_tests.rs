@@ -59,6 +59,7 @@ fn answer(status: u16, www_authenticate: Option<&str>) -> ResourceAnswer {
     ResourceAnswer {
         status,
         www_authenticate: www_authenticate.map(String::from),
+        redirected: false,
     }
 }
 
@@ -180,7 +181,7 @@ fn reload(io: &FakeIo) -> FakeIo {
     fresh.now.set(io.now.get());
     fresh.random_byte.set(io.random_byte.get());
     fresh.storage.replace(io.storage.borrow().clone());
-    fresh
+    fresh.same_origin_as(io)
 }
 
 fn token_requests(io: &FakeIo) -> Vec<HttpRequest> {
@@ -907,8 +908,9 @@ fn p27_other_origin_gets_no_token_and_no_auth_handling() {
 }
 
 #[test]
-fn p27_same_origin_other_path_gets_the_token() {
-    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+fn p27_origin_scope_gives_the_token_to_other_paths_of_the_origin() {
+    let (io, mut cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    cfg.send_token_to = TokenScope::Origin;
     let res = Resource::new(vec![ok()]);
     block_on(fetch(
         &io,
@@ -919,6 +921,91 @@ fn p27_same_origin_other_path_gets_the_token() {
     ))
     .expect("fetch");
     assert_eq!(res.seen(), vec![some("at-1")]);
+}
+
+fn token_seen_by(cfg: &Config, request_url: &str) -> Vec<Option<String>> {
+    let (io, _) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    let res = Resource::new(vec![ok()]);
+    block_on(fetch(&io, cfg, request_url, "/", res.send())).expect("fetch");
+    res.seen()
+}
+
+#[test]
+fn p27_other_path_of_the_server_origin_gets_no_token_by_default() {
+    assert_eq!(
+        token_seen_by(&config(), "https://mcp.example.com/other/path?x=1"),
+        vec![None]
+    );
+}
+
+#[test]
+fn p27_server_path_with_a_query_gets_the_token() {
+    assert_eq!(
+        token_seen_by(&config(), "https://mcp.example.com/mcp?session=1"),
+        vec![some("at-1")]
+    );
+}
+
+#[test]
+fn p27_path_that_only_starts_like_the_server_path_gets_no_token() {
+    for url in [
+        "https://mcp.example.com/mcp/",
+        "https://mcp.example.com/mcp-other",
+        "https://mcp.example.com/mcp/../tenant-b/mcp",
+        "https://mcp.example.com/MCP",
+    ] {
+        assert_eq!(token_seen_by(&config(), url), vec![None], "{url}");
+    }
+    assert_eq!(
+        token_seen_by(&config(), "https://mcp.example.com/x/../mcp"),
+        vec![some("at-1")],
+        "the path the browser requests"
+    );
+}
+
+#[test]
+fn p27_origin_scope_still_keeps_the_token_from_other_origins() {
+    let mut cfg = config();
+    cfg.send_token_to = TokenScope::Origin;
+    assert_eq!(
+        token_seen_by(&cfg, "https://mcp.example.com:8443/mcp"),
+        vec![None]
+    );
+    assert_eq!(token_seen_by(&cfg, "http://mcp.example.com/mcp"), vec![None]);
+}
+
+#[test]
+fn p27_401_from_another_path_of_the_origin_never_repoints_discovery() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    let storage_before = io.storage.borrow().clone();
+    let requests_before = io.requests.borrow().len();
+    let tenant_b = Resource::new(vec![answer(
+        401,
+        Some(
+            r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/tenant-b""#,
+        ),
+    )]);
+    let end = block_on(fetch(
+        &io,
+        &cfg,
+        "https://mcp.example.com/tenant-b/mcp",
+        "/",
+        tenant_b.send(),
+    ))
+    .expect("passes through");
+    assert_eq!(end, FetchEnd::Response);
+    assert_eq!(tenant_b.seen(), vec![None]);
+    assert_eq!(io.requests.borrow().len(), requests_before);
+    assert_eq!(*io.storage.borrow(), storage_before);
+}
+
+#[test]
+fn p27_send_token_to_is_a_closed_set() {
+    assert_eq!(TokenScope::parse("serverUrl"), Some(TokenScope::ServerUrl));
+    assert_eq!(TokenScope::parse("origin"), Some(TokenScope::Origin));
+    assert_eq!(TokenScope::parse("Origin"), None);
+    assert_eq!(TokenScope::parse("path"), None);
+    assert_eq!(TokenScope::default(), TokenScope::ServerUrl);
 }
 
 // ---------------------------------------------------------------- P-13 scope selection
@@ -1018,4 +1105,470 @@ fn p15_resource_is_sent_on_code_exchange_and_refresh() {
     assert!(reqs
         .iter()
         .all(|r| form_param(r, "resource").as_deref() == Some(SERVER)));
+}
+
+// ---------------------------------------------------------------- P-26 compare-and-delete, P-33 refresh failures
+
+fn refresh_token_of(io: &FakeIo) -> Option<String> {
+    stored_tokens(io).and_then(|t| t.refresh_token.map(|r| r.expose().to_string()))
+}
+
+/// The refresh request planned under the lock, for tests that change
+/// storage while it is in flight.
+fn planned_refresh(io: &FakeIo, cfg: &Config) -> RefreshPlan {
+    let rt = Secret::new(refresh_token_of(io).expect("a refresh token"));
+    let hash = block_on(token_hash(io, &rt)).expect("hash");
+    match plan_refresh(io, cfg, None, &rt, &hash).expect("plan") {
+        Next::Then(RefreshStep::Send(plan, _)) => plan,
+        _ => panic!("expected a refresh request"),
+    }
+}
+
+fn error_answer(status: u16, error: &str) -> Vec<FetchOutcome> {
+    vec![FetchOutcome::Response(crate::core::http::HttpResponse::new(
+        status,
+        format!(r#"{{"error":"{error}"}}"#),
+    ))]
+}
+
+/// Another tab (or a `finishAuth`) stores a newer set while the refresh is in flight.
+fn store_newer_set(io: &FakeIo, cfg: &Config) {
+    let mut newer = stored_tokens(io).expect("tokens");
+    newer.access_token = Secret::new("at-newer");
+    newer.refresh_token = Some(Secret::new("rt-newer"));
+    store::save_tokens_in(io, Area::Tokens, cfg.server_url(), &newer).expect("store");
+}
+
+#[test]
+fn p26_invalid_grant_keeps_tokens_another_tab_stored_meanwhile() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    let plan = planned_refresh(&io, &cfg);
+    store_newer_set(&io, &cfg);
+    let got = refreshed(&io, &cfg, plan, &error_answer(400, "invalid_grant")).expect("the newer set");
+    assert_eq!(got.access_token.expose(), "at-newer");
+    assert_eq!(refresh_token_of(&io), some("rt-newer"));
+}
+
+#[test]
+fn p26_invalid_client_keeps_client_and_tokens_another_tab_stored_meanwhile() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    let plan = planned_refresh(&io, &cfg);
+    store_newer_set(&io, &cfg);
+    refreshed(&io, &cfg, plan, &error_answer(401, "invalid_client")).expect("the newer set");
+    assert_eq!(access(&io), some("at-newer"));
+    assert!(store::load_client(&io, ISSUER, REDIRECT)
+        .expect("storage")
+        .is_some());
+}
+
+#[test]
+fn p26_invalid_grant_clears_tokens_still_holding_the_sent_refresh_token() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    let plan = planned_refresh(&io, &cfg);
+    let err = refreshed(&io, &cfg, plan, &error_answer(400, "invalid_grant")).expect_err("dead");
+    assert_eq!(err.code(), "oauth_error");
+    assert!(stored_tokens(&io).is_none());
+}
+
+#[test]
+fn p26_refresh_timeout_keeps_tokens_and_is_reported_as_timeout() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    io.clear_route(TOKEN_URL);
+    io.on(
+        TOKEN_URL,
+        FetchOutcome::Timeout {
+            url: TOKEN_URL.into(),
+            after_ms: 30_000,
+        },
+    );
+    let err = block_on(refresh(&io, &cfg, None)).expect_err("timeout");
+    assert_eq!(
+        err,
+        Error::Timeout {
+            url: TOKEN_URL.into(),
+            after_ms: 30_000
+        }
+    );
+    assert_eq!(refresh_token_of(&io), some("rt-1"));
+}
+
+#[test]
+fn p33_refresh_without_response_on_401_is_a_network_error_naming_the_token_endpoint() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    io.clear_route(TOKEN_URL);
+    io.on(TOKEN_URL, FetchOutcome::NetworkError);
+    let discovery_before = io.requests_to(PRM_URL).len();
+    let res = Resource::new(vec![unauthorized("mcp:read")]);
+    let err = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect_err("refresh failed");
+    assert_eq!(
+        err,
+        Error::Network {
+            what: "the token refresh request".into(),
+            url: TOKEN_URL.into()
+        }
+    );
+    assert_eq!(
+        io.requests_to(PRM_URL).len(),
+        discovery_before,
+        "not reported as discovery"
+    );
+    assert_eq!(refresh_token_of(&io), some("rt-1"));
+    assert!(pending_keys(&io).is_empty());
+}
+
+#[test]
+fn p33_expired_token_whose_refresh_gets_no_response_fails_with_that_refresh_error() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    io.now.set(io.now.get() + 3_600_000);
+    io.clear_route(TOKEN_URL);
+    io.on(TOKEN_URL, FetchOutcome::NetworkError);
+    let res = Resource::new(vec![ok()]);
+    let err = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect_err("refresh failed");
+    assert_eq!(err.code(), "network_error");
+    assert!(res.seen().is_empty(), "the expired token is not sent");
+    assert_eq!(refresh_token_of(&io), some("rt-1"));
+}
+
+// ---------------------------------------------------------------- P-34 duplicated tabs
+
+fn refresh_tokens_sent(tabs: &[&FakeIo]) -> Vec<String> {
+    tabs.iter()
+        .flat_map(|tab| token_requests(tab))
+        .filter_map(|r| form_param(&r, "refresh_token"))
+        .collect()
+}
+
+/// Tab A signed in with `rt-1`, then duplicated (`sessionStorage` copied);
+/// A's next refresh rotates `rt-1` to `rt-2`.
+fn duplicated_tabs() -> (FakeIo, FakeIo, Config) {
+    let (a, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    let b = a.duplicate_tab();
+    a.clear_route(TOKEN_URL);
+    a.json(TOKEN_URL, 200, &token_json("at-2", Some("rt-2"), None));
+    b.json(TOKEN_URL, 200, &token_json("at-b", Some("rt-b"), None));
+    (a, b, cfg)
+}
+
+#[test]
+fn p34_both_tabs_take_the_same_lock_named_by_the_refresh_token_hash() {
+    let (a, b, cfg) = duplicated_tabs();
+    block_on(refresh(&a, &cfg, None)).expect("refresh");
+    block_on(refresh(&b, &cfg, None)).expect("adopted");
+    let (lock_a, lock_b) = (a.lock_names.borrow()[0].clone(), b.lock_names.borrow()[0].clone());
+    assert_eq!(lock_a, lock_b);
+    let hash = base64url_nopad(&sha256("rt-1"));
+    assert_eq!(lock_a, refresh_lock_name(ISSUER, SERVER, &hash));
+    assert!(!lock_a.contains("rt-1"), "the lock name carries no secret");
+}
+
+#[test]
+fn p34_duplicated_tab_adopts_the_published_set_and_never_resends_the_consumed_token() {
+    let (a, b, cfg) = duplicated_tabs();
+    block_on(refresh(&a, &cfg, None)).expect("refresh");
+    let got = block_on(refresh(&b, &cfg, None)).expect("adopted");
+    assert_eq!(got.access_token.expose(), "at-2");
+    assert_eq!(refresh_token_of(&b), some("rt-2"));
+    assert!(token_requests(&b).is_empty());
+    assert_eq!(refresh_tokens_sent(&[&a, &b]), vec!["rt-1"]);
+}
+
+#[test]
+fn p34_tab_that_takes_the_lock_before_the_broadcast_drops_the_consumed_token_unsent() {
+    let (a, b, cfg) = duplicated_tabs();
+    b.rotations_arrive.set(false);
+    block_on(refresh(&a, &cfg, None)).expect("refresh");
+    let err = block_on(refresh(&b, &cfg, None)).expect_err("unusable");
+    assert_eq!(err, Error::NoRefreshToken);
+    assert_eq!(*b.rotation_waits.borrow(), vec![base64url_nopad(&sha256("rt-1"))]);
+    assert!(stored_tokens(&b).is_none(), "re-authorization, not a replay");
+    assert_eq!(refresh_tokens_sent(&[&a, &b]), vec!["rt-1"]);
+}
+
+#[test]
+fn p34_fetch_in_a_tab_whose_refresh_token_was_consumed_reauthorizes_without_sending_it() {
+    let (a, b, cfg) = duplicated_tabs();
+    b.rotations_arrive.set(false);
+    block_on(refresh(&a, &cfg, None)).expect("refresh");
+    b.now.set(b.now.get() + 3_600_000);
+    let res = Resource::new(vec![unauthorized("mcp:read")]);
+    let end = block_on(fetch(&b, &cfg, SERVER, "/", res.send())).expect("fetch");
+    assert!(matches!(end, FetchEnd::Redirect(_)), "{end:?}");
+    assert_eq!(res.seen(), vec![None]);
+    assert_eq!(refresh_tokens_sent(&[&a, &b]), vec!["rt-1"]);
+}
+
+#[test]
+fn p34_consumed_marker_holds_only_the_hash_and_a_time() {
+    let (a, _b, cfg) = duplicated_tabs();
+    block_on(refresh(&a, &cfg, None)).expect("refresh");
+    let hash = base64url_nopad(&sha256("rt-1"));
+    assert_eq!(
+        a.keys_with(Area::Local, store::CONSUMED_PREFIX),
+        vec![store::consumed_key(&hash)]
+    );
+    let value = a.get(Area::Local, &store::consumed_key(&hash)).expect("marker");
+    assert_eq!(value, a.now.get().to_string());
+}
+
+#[test]
+fn p34_refresh_without_rotation_marks_and_publishes_nothing() {
+    let (a, _b, cfg) = duplicated_tabs();
+    a.clear_route(TOKEN_URL);
+    a.json(TOKEN_URL, 200, &token_json("at-2", None, None));
+    block_on(refresh(&a, &cfg, None)).expect("refresh");
+    assert!(a.keys_with(Area::Local, store::CONSUMED_PREFIX).is_empty());
+    assert!(a.channel.borrow().is_empty());
+}
+
+#[test]
+fn p34_listening_tab_adopts_a_published_set_only_while_it_holds_the_consumed_token() {
+    let (a, b, cfg) = duplicated_tabs();
+    let c = b.duplicate_tab();
+    store_newer_set(&c, &cfg);
+    block_on(refresh(&a, &cfg, None)).expect("refresh");
+    let message = a.channel.borrow()[0].1.clone();
+    let adopted = block_on(adopt_rotation(&b, &cfg, &message)).expect("storage");
+    assert_eq!(adopted.map(|t| t.access_token.expose().to_string()), some("at-2"));
+    assert_eq!(refresh_token_of(&b), some("rt-2"));
+    assert_eq!(block_on(adopt_rotation(&c, &cfg, &message)), Ok(None));
+    assert_eq!(refresh_token_of(&c), some("rt-newer"));
+}
+
+#[test]
+fn p34_rotation_message_for_another_server_or_malformed_is_ignored() {
+    let (a, b, cfg) = duplicated_tabs();
+    block_on(refresh(&a, &cfg, None)).expect("refresh");
+    let message = a.channel.borrow()[0].1.clone();
+    let elsewhere = message.replace(SERVER, "https://other.example.com/mcp");
+    for bad in [
+        elsewhere.as_str(),
+        "not json",
+        "{}",
+        &message.replace("at-2", "at 2"),
+    ] {
+        assert_eq!(block_on(adopt_rotation(&b, &cfg, bad)), Ok(None), "{bad}");
+    }
+    assert_eq!(refresh_token_of(&b), some("rt-1"));
+}
+
+// ---------------------------------------------------------------- P-29 re-authorization cap
+
+/// The app page after the callback of `url` answered `token` (a reload:
+/// sessionStorage survives).
+fn come_back(io: &FakeIo, url: &str, token: &str) -> FakeIo {
+    let callback_page = reload(io);
+    callback_page.json(TOKEN_URL, 200, &token_json(token, None, None));
+    block_on(finish(
+        &callback_page,
+        &real_callback(url, "code"),
+        None,
+        TokenTarget::Instance,
+    ))
+    .expect("finish");
+    let app = reload(&callback_page);
+    app.json(PRM_URL, 200, &prm_json());
+    app.json(AS_META_URL, 200, &as_json());
+    app
+}
+
+fn fetch_401(io: &FakeIo) -> (Result<FetchEnd>, Vec<Option<String>>) {
+    let res = Resource::new(vec![unauthorized("mcp:read")]);
+    let end = block_on(fetch(io, &config(), SERVER, "/", res.send()));
+    (end, res.seen())
+}
+
+#[test]
+fn p29_second_authorization_in_a_row_whose_token_is_answered_401_is_token_rejected() {
+    let io = standard_io();
+    let (first, _) = fetch_401(&io);
+    let page = come_back(&io, &fetch_redirect(first.expect("fetch")), "at-1");
+    let (second, seen) = fetch_401(&page);
+    assert_eq!(seen, vec![some("at-1")]);
+    let page = come_back(&page, &fetch_redirect(second.expect("fetch")), "at-2");
+    let pending_before = pending_keys(&page).len();
+    let (third, seen) = fetch_401(&page);
+    assert_eq!(seen, vec![some("at-2")]);
+    assert_eq!(
+        third,
+        Err(Error::TokenRejected {
+            server_url: SERVER.into()
+        })
+    );
+    assert_eq!(pending_keys(&page).len(), pending_before, "no new redirect");
+}
+
+#[test]
+fn p29_count_lives_in_session_storage_and_survives_the_redirect() {
+    let io = standard_io();
+    let (first, _) = fetch_401(&io);
+    let page = come_back(&io, &fetch_redirect(first.expect("fetch")), "at-1");
+    assert_eq!(
+        page.get(Area::Session, &store::reauthorization_key(SERVER)),
+        some("0")
+    );
+    fetch_redirect(fetch_401(&page).0.expect("fetch"));
+    assert_eq!(
+        page.get(Area::Session, &store::reauthorization_key(SERVER)),
+        some("1")
+    );
+}
+
+#[test]
+fn p29_answer_other_than_401_resets_the_count() {
+    let io = standard_io();
+    let (first, _) = fetch_401(&io);
+    let page = come_back(&io, &fetch_redirect(first.expect("fetch")), "at-1");
+    let (second, _) = fetch_401(&page);
+    let page = come_back(&page, &fetch_redirect(second.expect("fetch")), "at-2");
+    let res = Resource::new(vec![answer(404, None)]);
+    block_on(fetch(&page, &config(), SERVER, "/", res.send())).expect("fetch");
+    assert_eq!(page.get(Area::Session, &store::reauthorization_key(SERVER)), None);
+    let (later, _) = fetch_401(&page);
+    assert!(matches!(later, Ok(FetchEnd::Redirect(_))), "{later:?}");
+}
+
+#[test]
+fn p29_authorizations_abandoned_before_any_token_are_not_counted() {
+    let io = standard_io();
+    for _ in 0..4 {
+        let (end, seen) = fetch_401(&io);
+        assert_eq!(seen, vec![None]);
+        assert!(matches!(end, Ok(FetchEnd::Redirect(_))), "{end:?}");
+    }
+}
+
+#[test]
+fn p29_sign_out_clears_the_count() {
+    let (io, cfg) = signed_in(&token_json("at-1", None, None));
+    store::record_reauthorizations(&io, SERVER, 1).expect("store");
+    block_on(sign_out(&io, &cfg)).expect("sign out");
+    assert_eq!(io.get(Area::Session, &store::reauthorization_key(SERVER)), None);
+}
+
+// ---------------------------------------------------------------- P-30 redirected resource requests
+
+fn redirected() -> ResourceAnswer {
+    ResourceAnswer {
+        status: 0,
+        www_authenticate: None,
+        redirected: true,
+    }
+}
+
+#[test]
+fn p30_redirect_answering_a_request_with_a_token_is_unexpected_redirect() {
+    let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
+    let res = Resource::new(vec![redirected()]);
+    let err = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect_err("refused");
+    assert_eq!(err, Error::UnexpectedRedirect { url: SERVER.into() });
+    assert_eq!(res.seen(), vec![some("at-1")], "sent once, never re-sent");
+}
+
+#[test]
+fn p30_redirect_answering_a_request_without_a_token_passes_through() {
+    let io = standard_io();
+    let res = Resource::new(vec![redirected()]);
+    let end = block_on(fetch(&io, &config(), SERVER, "/", res.send())).expect("passes through");
+    assert_eq!(end, FetchEnd::Response);
+    assert_eq!(res.seen(), vec![None]);
+}
+
+// ---------------------------------------------------------------- P-31 returnTo
+
+fn authorize_returning_to(io: &FakeIo, return_to: &str) -> Result<Authorization> {
+    let req = AuthorizeRequest {
+        return_to: Some(return_to.into()),
+        page_url: "https://app.example.com/chat".into(),
+        ..AuthorizeRequest::default()
+    };
+    block_on(authorize(io, &config(), &req))
+}
+
+#[test]
+fn p31_foreign_return_to_is_invalid_config_before_any_request() {
+    let io = standard_io();
+    let err = authorize_returning_to(&io, "//evil.example/").expect_err("refused");
+    assert_eq!(err.code(), "invalid_config");
+    assert!(io.requests.borrow().is_empty());
+    assert!(pending_keys(&io).is_empty());
+}
+
+#[test]
+fn p31_finish_auth_returns_the_return_to_as_an_absolute_url_of_the_app_origin() {
+    let io = standard_io();
+    io.json(TOKEN_URL, 200, &token_json("at-1", None, None));
+    let url = redirect_url(authorize_returning_to(&io, "/done?tab=2").expect("authorize"));
+    let done = block_on(finish(
+        &io,
+        &real_callback(&url, "code-1"),
+        None,
+        TokenTarget::Instance,
+    ))
+    .expect("finish");
+    assert_eq!(done.return_to, "https://app.example.com/done?tab=2");
+}
+
+#[test]
+fn p32_pending_record_tampered_to_return_to_javascript_is_absent() {
+    let io = standard_io();
+    let url = redirect_url(authorize_returning_to(&io, "/done").expect("authorize"));
+    let key = pending_keys(&io)[0].clone();
+    let text = io.get(Area::Session, &key).expect("record");
+    let tampered = text.replace("https://app.example.com/done", "javascript:alert(1)");
+    assert_ne!(text, tampered);
+    io.store(Area::Session, &key, &tampered).expect("store");
+    let res = block_on(finish(
+        &io,
+        &real_callback(&url, "code-1"),
+        None,
+        TokenTarget::Instance,
+    ));
+    assert_eq!(res, Err(Error::UnknownState));
+    assert!(token_requests(&io).is_empty());
+}
+
+#[test]
+fn p34_tabs_refreshing_at_once_send_the_shared_refresh_token_once() {
+    for rotations_arrive in [true, false] {
+        let (a, b, cfg) = duplicated_tabs();
+        a.fetch_waits.set(true);
+        b.fetch_waits.set(true);
+        b.rotations_arrive.set(rotations_arrive);
+        let (got_a, got_b) = run_together(refresh(&a, &cfg, None), refresh(&b, &cfg, None));
+        assert_eq!(got_a.expect("A refreshed").access_token.expose(), "at-2");
+        assert_eq!(
+            b.lock_names.borrow().clone(),
+            a.lock_names.borrow().clone(),
+            "B waited on A's lock"
+        );
+        match got_b {
+            Ok(t) => {
+                assert!(rotations_arrive);
+                assert_eq!(t.access_token.expose(), "at-2");
+            }
+            Err(e) => {
+                assert!(!rotations_arrive, "{e:?}");
+                assert_eq!(e, Error::NoRefreshToken);
+            }
+        }
+        assert_eq!(
+            refresh_tokens_sent(&[&a, &b]),
+            vec!["rt-1"],
+            "arrive: {rotations_arrive}"
+        );
+    }
+}
+
+#[test]
+fn p34_sign_out_in_a_tab_whose_refresh_token_was_consumed_revokes_only_the_access_token() {
+    let (a, b, cfg) = duplicated_tabs();
+    block_on(refresh(&a, &cfg, None)).expect("refresh");
+    block_on(sign_out(&b, &cfg)).expect("sign out");
+    let revoked: Vec<_> = b
+        .requests_to(REVOKE_URL)
+        .iter()
+        .map(|r| form_param(r, "token"))
+        .collect();
+    assert_eq!(revoked, vec![some("at-1")]);
+    assert!(stored_tokens(&b).is_none());
 }

@@ -2,16 +2,21 @@
 //!
 //! The core builds `HttpRequest`s and reads `FetchOutcome`s; the web adapter
 //! (or a test) does the sending. A `NetworkError` is what a browser reports as
-//! a `TypeError` from `fetch`: unreachable host or, far more often, missing
-//! CORS headers (P-2, P-8).
+//! a `TypeError` from `fetch`: a server that is down or unreachable, or
+//! missing CORS headers; the browser does not say which (P-2, P-8, P-33).
 
 use serde::de::DeserializeOwned;
 use url::form_urlencoded;
 
 use crate::codec::{self, DecodeError};
+use crate::core::error::{Error, Result};
 
 /// `MCP-Protocol-Version` sent on discovery requests (P-8).
 pub const MCP_PROTOCOL_VERSION: &str = "2025-11-25";
+
+/// P-32: the largest protocol response body the core reads. The adapter
+/// stops reading a body at this size and reports [`FetchOutcome::TooLarge`].
+pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -125,14 +130,14 @@ impl HttpResponse {
     }
 
     /// The body as the document `T` (see [`read_object`]).
-    pub fn document<T: DeserializeOwned>(&self) -> Result<T, DecodeError> {
+    pub fn document<T: DeserializeOwned>(&self) -> std::result::Result<T, DecodeError> {
         read_object(&self.body)
     }
 }
 
 /// A JSON object read into `T`. Anything but an object is refused, although
 /// serde's derive would map an array onto a struct by position.
-pub fn read_object<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
+pub fn read_object<T: DeserializeOwned>(text: &str) -> std::result::Result<T, DecodeError> {
     if !text.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{') {
         return Err(DecodeError("not a JSON object".into()));
     }
@@ -150,6 +155,50 @@ pub enum FetchOutcome {
         url: String,
         after_ms: u32,
     },
+    /// P-30: the server answered with a redirect, which protocol requests
+    /// never follow (`redirect: 'manual'`); `url` is the request's URL.
+    Redirected {
+        url: String,
+    },
+    /// P-32: the body is longer than [`MAX_RESPONSE_BYTES`]; reading stopped there.
+    TooLarge {
+        url: String,
+    },
+}
+
+/// The response of a protocol request (registration, token, revocation), or
+/// the error its absence is: `what` names the request in a network error
+/// (P-33); a redirect (P-30) or an oversized body (P-32) is `invalid_response`.
+pub fn response<'a>(outcome: &'a FetchOutcome, what: &str, url: &str) -> Result<&'a HttpResponse> {
+    match outcome {
+        FetchOutcome::Response(r) if (300..400).contains(&r.status) => Err(redirected(url)),
+        FetchOutcome::Response(r) if r.body.len() > MAX_RESPONSE_BYTES => Err(too_large(url)),
+        FetchOutcome::Response(r) => Ok(r),
+        FetchOutcome::NetworkError => Err(Error::Network {
+            what: what.to_string(),
+            url: url.to_string(),
+        }),
+        FetchOutcome::Timeout { url, after_ms } => Err(Error::Timeout {
+            url: url.clone(),
+            after_ms: *after_ms,
+        }),
+        FetchOutcome::Redirected { url } => Err(redirected(url)),
+        FetchOutcome::TooLarge { url } => Err(too_large(url)),
+    }
+}
+
+fn redirected(url: &str) -> Error {
+    Error::invalid(format!(
+        "{} answered with a redirect, which protocol requests never follow",
+        codec::to_string(url)
+    ))
+}
+
+fn too_large(url: &str) -> Error {
+    Error::invalid(format!(
+        "{} answered with a body over {MAX_RESPONSE_BYTES} bytes",
+        codec::to_string(url)
+    ))
 }
 
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -164,21 +213,31 @@ fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a st
 pub enum ProbeVerdict<'a> {
     /// 2xx: use this answer.
     Found(&'a HttpResponse),
-    /// 4xx, 502 or a network (CORS) failure: try the next URL.
+    /// 4xx, 502, a redirect (P-30) or a network (CORS) failure: try the next URL.
     MoveOn { network: bool },
     /// Any other status: discovery stops with an error.
     Fatal(u16),
+    /// P-32: a body over [`MAX_RESPONSE_BYTES`]: discovery stops with `invalid_response`.
+    TooLarge,
 }
 
 pub fn probe_verdict(outcome: &FetchOutcome) -> ProbeVerdict<'_> {
     match outcome {
         FetchOutcome::NetworkError | FetchOutcome::Timeout { .. } => ProbeVerdict::MoveOn { network: true },
+        FetchOutcome::Redirected { .. } => ProbeVerdict::MoveOn { network: false },
+        FetchOutcome::TooLarge { .. } => ProbeVerdict::TooLarge,
+        FetchOutcome::Response(r) if r.body.len() > MAX_RESPONSE_BYTES => ProbeVerdict::TooLarge,
         FetchOutcome::Response(r) if r.is_success() => ProbeVerdict::Found(r),
-        FetchOutcome::Response(r) if (400..500).contains(&r.status) || r.status == 502 => {
+        FetchOutcome::Response(r) if (300..500).contains(&r.status) || r.status == 502 => {
             ProbeVerdict::MoveOn { network: false }
         }
         FetchOutcome::Response(r) => ProbeVerdict::Fatal(r.status),
     }
+}
+
+/// The error a [`ProbeVerdict::TooLarge`] probe stops discovery with.
+pub fn probe_too_large(url: &str) -> Error {
+    too_large(url)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -211,6 +270,54 @@ mod tests {
             let o = FetchOutcome::Response(HttpResponse::new(s, ""));
             assert_eq!(probe_verdict(&o), ProbeVerdict::Fatal(s));
         }
+    }
+
+    #[test]
+    fn p30_redirect_is_a_failed_probe_in_discovery() {
+        let redirected = FetchOutcome::Redirected {
+            url: "https://x/y".into(),
+        };
+        assert_eq!(
+            probe_verdict(&redirected),
+            ProbeVerdict::MoveOn { network: false }
+        );
+        for s in [301, 302, 303, 307, 308] {
+            let o = FetchOutcome::Response(HttpResponse::new(s, ""));
+            assert_eq!(probe_verdict(&o), ProbeVerdict::MoveOn { network: false }, "{s}");
+        }
+    }
+
+    #[test]
+    fn p32_probe_over_one_mib_stops_discovery() {
+        let too_large = FetchOutcome::TooLarge {
+            url: "https://x/y".into(),
+        };
+        assert_eq!(probe_verdict(&too_large), ProbeVerdict::TooLarge);
+        let big = FetchOutcome::Response(HttpResponse::new(200, "x".repeat(MAX_RESPONSE_BYTES + 1)));
+        assert_eq!(probe_verdict(&big), ProbeVerdict::TooLarge);
+        let at_limit = FetchOutcome::Response(HttpResponse::new(200, "x".repeat(MAX_RESPONSE_BYTES)));
+        assert!(matches!(probe_verdict(&at_limit), ProbeVerdict::Found(_)));
+        assert_eq!(probe_too_large("https://x/y").code(), "invalid_response");
+    }
+
+    #[test]
+    fn p32_limit_is_one_mib() {
+        assert_eq!(MAX_RESPONSE_BYTES, 1_048_576);
+    }
+
+    #[test]
+    fn p33_timeout_outcome_is_a_timeout_error_with_url_and_limit() {
+        let o = FetchOutcome::Timeout {
+            url: "https://as/token".into(),
+            after_ms: 5000,
+        };
+        assert_eq!(
+            response(&o, "the token request", "https://as/token"),
+            Err(Error::Timeout {
+                url: "https://as/token".into(),
+                after_ms: 5000
+            })
+        );
     }
 
     #[test]

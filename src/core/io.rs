@@ -2,10 +2,12 @@
 //!
 //! The flows in `flow.rs` decide everything; an `Io` only carries out what
 //! they ask: send these requests (in parallel if it likes, answering in the
-//! same order), read or write this key, give the time, give random bytes,
-//! take a lock. The browser implements it over `fetch`, Web Storage,
-//! `crypto` and `navigator.locks`; tests implement it with canned responses
-//! and a map.
+//! same order, never following a redirect, reading at most
+//! `MAX_RESPONSE_BYTES` of a body), read or write this key, give the time,
+//! give random bytes, take a lock, tell the other tabs of a rotated refresh
+//! token and wait for such news. The browser implements it over `fetch`,
+//! Web Storage, `crypto`, `navigator.locks` and `BroadcastChannel`; tests
+//! implement it with canned responses and maps.
 
 use crate::core::error::Result;
 use crate::core::http::{FetchOutcome, HttpRequest};
@@ -88,6 +90,9 @@ pub struct ResourceAnswer {
     pub status: u16,
     /// `None` when absent or unreadable (CORS without Expose-Headers, P-2).
     pub www_authenticate: Option<String>,
+    /// P-30: the request was answered with a redirect that was not followed
+    /// (`redirect: 'manual'`, an opaque-redirect response).
+    pub redirected: bool,
 }
 
 #[allow(async_fn_in_trait)]
@@ -95,7 +100,9 @@ pub trait Io {
     /// Held while refreshing; dropping it releases the lock (P-25).
     type Lock;
 
-    /// Sends every request; the answers come back in the same order.
+    /// Sends every request; the answers come back in the same order. With
+    /// `redirect: 'manual'`: a redirect is `FetchOutcome::Redirected` (P-30);
+    /// a body longer than `MAX_RESPONSE_BYTES` is `TooLarge`, unread (P-32).
     async fn fetch_all(&self, requests: Vec<HttpRequest>) -> Vec<FetchOutcome>;
     fn load(&self, area: Area, key: &str) -> Result<Option<String>>;
     fn store(&self, area: Area, key: &str, value: &str) -> Result<()>;
@@ -108,4 +115,13 @@ pub trait Io {
     fn status(&self, status: Status);
     /// An exclusive lock by name, across tabs where the platform allows.
     async fn lock(&self, name: &str) -> Result<Self::Lock>;
+    /// P-34: tells the other tabs of this origin (a same-origin
+    /// `BroadcastChannel`) that the refresh token whose hash is `consumed`
+    /// was rotated; `message` is the core's text for
+    /// [`crate::core::flow::adopt_rotation`]. Never fails: a lost message only
+    /// makes another tab re-authorize.
+    fn publish_rotation(&self, consumed: &str, message: &str);
+    /// P-34: the message published for `consumed`, whether it arrived before
+    /// this call or within `timeout_ms`; `None` when none came.
+    async fn wait_for_rotation(&self, consumed: &str, timeout_ms: u32) -> Option<String>;
 }

@@ -7,7 +7,7 @@ use url::Url;
 use crate::core::discovery::AsMetadata;
 use crate::core::endpoint::{self, Source};
 use crate::core::error::{Error, Result};
-use crate::core::http::{FetchOutcome, HttpRequest};
+use crate::core::http::{response, FetchOutcome, HttpRequest};
 use crate::core::scope;
 use crate::core::secret::Secret;
 
@@ -245,20 +245,8 @@ pub fn registration_response(
     redirect_uri: &str,
     sent_scope: &[String],
 ) -> Result<ClientInfo> {
-    let resp = match outcome {
-        FetchOutcome::NetworkError => {
-            return Err(Error::Network {
-                what: "client registration request failed".into(),
-            })
-        }
-        FetchOutcome::Timeout { url, after_ms } => {
-            return Err(Error::Timeout {
-                url: url.clone(),
-                after_ms: *after_ms,
-            })
-        }
-        FetchOutcome::Response(r) => r,
-    };
+    let url = meta.registration_endpoint.as_ref().map_or("", Url::as_str);
+    let resp = response(outcome, "the client registration request", url)?;
     if !resp.is_success() {
         let error =
             resp.document::<ErrorCode>()

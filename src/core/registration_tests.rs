@@ -656,3 +656,25 @@ fn p10_metadata_document_url_rules() {
         "https://app.example.com/c.json?x=/../"
     ));
 }
+
+#[test]
+fn p30_redirect_answer_to_registration_is_invalid_response_not_a_rejection() {
+    for outcome in [
+        FetchOutcome::Redirected {
+            url: REGISTER_URL.into(),
+        },
+        FetchOutcome::Response(HttpResponse::new(308, "")),
+    ] {
+        let r = registration_response(&outcome, &meta(), REDIRECT, &[]);
+        assert!(matches!(r, Err(Error::InvalidResponse { .. })), "{r:?}");
+    }
+}
+
+#[test]
+fn p33_network_failure_during_registration_names_the_registration_endpoint() {
+    let r = registration_response(&FetchOutcome::NetworkError, &meta(), REDIRECT, &[]);
+    match r {
+        Err(Error::Network { url, .. }) => assert_eq!(url, REGISTER_URL),
+        other => panic!("{other:?}"),
+    }
+}

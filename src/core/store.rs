@@ -3,7 +3,12 @@
 //! Everything is keyed so that an authorization-server change can never reuse
 //! a client or a token (P-12): clients by issuer and redirect URI, tokens by
 //! issuer and server URL. Pending flows live in `sessionStorage` by `state`
-//! (P-16); step-up attempt counts too, so they survive the redirect (P-14).
+//! (P-16); step-up and re-authorization counts too, so they survive the
+//! redirect (P-14, P-29). Consumed refresh tokens are marked by hash in
+//! `localStorage`, which every tab of the origin reads (P-34).
+//!
+//! Storage is not trusted: a record that does not parse or validate is
+//! absent (P-32).
 
 use std::collections::BTreeMap;
 
@@ -53,6 +58,22 @@ pub fn step_up_key(server_url: &str) -> String {
     format!("{PREFIX}stepup:{server_url}")
 }
 
+/// P-29: the re-authorization count of one server, in `sessionStorage`.
+pub fn reauthorization_key(server_url: &str) -> String {
+    format!("{PREFIX}reauth:{server_url}")
+}
+
+pub const CONSUMED_PREFIX: &str = "mcp-web-auth:consumed:";
+
+/// P-34: the marker of a consumed refresh token, by its hash, in `localStorage`.
+pub fn consumed_key(refresh_hash: &str) -> String {
+    format!("{CONSUMED_PREFIX}{refresh_hash}")
+}
+
+/// How long a consumed-token marker is kept: longer than refresh tokens
+/// usually live, so a tab restored days later still finds its copy spent.
+pub const CONSUMED_TTL_MS: u64 = 30 * 24 * 60 * 60 * 1000;
+
 /// A record that no longer parses is treated as absent, never as an error:
 /// a stale format must not lock the user out.
 fn load_record<T: DeserializeOwned>(io: &impl Io, area: Area, key: &str) -> Result<Option<T>> {
@@ -64,7 +85,7 @@ fn store_record<T: Serialize>(io: &impl Io, area: Area, key: &str, record: &T) -
 }
 
 pub fn load_pending(io: &impl Io, state: &str) -> Result<Option<PendingRecord>> {
-    load_record(io, Area::Session, &pending_key(state))
+    Ok(load_record::<PendingRecord>(io, Area::Session, &pending_key(state))?.filter(PendingRecord::is_valid))
 }
 
 pub fn load_all_pending(io: &impl Io) -> Result<Vec<PendingRecord>> {
@@ -149,7 +170,7 @@ pub fn load_tokens(io: &impl Io, issuer: &str, server_url: &str) -> Result<Optio
     }
     Ok(
         load_record::<TokenSet>(io, Area::Tokens, &tokens_key(issuer, server_url))?
-            .filter(|t| t.issuer == issuer),
+            .filter(|t| t.issuer == issuer && t.is_valid()),
     )
 }
 
@@ -184,6 +205,53 @@ pub fn record_step_up_attempt(io: &impl Io, server_url: &str, scope_key: &str, c
 pub fn clear_step_up(io: &impl Io, server_url: &str) -> Result<()> {
     if io.load(Area::Session, &step_up_key(server_url))?.is_some() {
         io.remove(Area::Session, &step_up_key(server_url))?;
+    }
+    Ok(())
+}
+
+/// P-34: records, with no secret in it, that the refresh token with this
+/// hash was consumed (rotated) by this origin; old markers are swept.
+pub fn mark_consumed(io: &impl Io, refresh_hash: &str, now_ms: u64) -> Result<()> {
+    for key in io.keys(Area::Local)? {
+        if !key.starts_with(CONSUMED_PREFIX) {
+            continue;
+        }
+        let at = io.load(Area::Local, &key)?.and_then(|v| v.parse::<u64>().ok());
+        if at.is_none_or(|at| now_ms.saturating_sub(at) > CONSUMED_TTL_MS) {
+            io.remove(Area::Local, &key)?;
+        }
+    }
+    io.store(Area::Local, &consumed_key(refresh_hash), &now_ms.to_string())
+}
+
+/// P-34: whether a tab of this origin already consumed this refresh token.
+pub fn is_consumed(io: &impl Io, refresh_hash: &str) -> Result<bool> {
+    Ok(io.load(Area::Local, &consumed_key(refresh_hash))?.is_some())
+}
+
+/// P-29: how many authorizations in a row gave a token the server answered
+/// 401; `None` when no authorization was started on a 401 since the last
+/// answer that was not a 401.
+pub fn reauthorizations(io: &impl Io, server_url: &str) -> Result<Option<u32>> {
+    Ok(io
+        .load(Area::Session, &reauthorization_key(server_url))?
+        .and_then(|count| count.parse().ok()))
+}
+
+pub fn record_reauthorizations(io: &impl Io, server_url: &str, rejected: u32) -> Result<()> {
+    io.store(
+        Area::Session,
+        &reauthorization_key(server_url),
+        &rejected.to_string(),
+    )
+}
+
+pub fn clear_reauthorizations(io: &impl Io, server_url: &str) -> Result<()> {
+    if io
+        .load(Area::Session, &reauthorization_key(server_url))?
+        .is_some()
+    {
+        io.remove(Area::Session, &reauthorization_key(server_url))?;
     }
     Ok(())
 }
@@ -247,6 +315,59 @@ mod tests {
             io.store(Area::Tokens, &key, &bad).expect("store");
             assert_eq!(load_discovery(&io, SERVER), Ok(None), "{bad}");
         }
+    }
+
+    #[test]
+    fn p32_stored_tokens_with_an_access_token_outside_b64token_are_absent() {
+        let io = FakeIo::new();
+        let key = tokens_key("https://as.example.com", SERVER);
+        let good = codec::to_string(&tokens());
+        for bad in [
+            good.replace("\"at\"", "\"at\\r\\nX-Injected: 1\""),
+            good.replace("\"at\"", "\"\""),
+            good.replace("\"at\"", "7"),
+        ] {
+            io.store(Area::Tokens, &key, &bad).expect("store");
+            assert_eq!(
+                load_tokens(&io, "https://as.example.com", SERVER),
+                Ok(None),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn p32_discovery_with_a_tampered_resource_metadata_url_is_absent() {
+        let io = FakeIo::new();
+        let mut d = discovered();
+        d.resource_metadata_url = Some("javascript:alert(1)".into());
+        save_discovery(&io, SERVER, &d).expect("save");
+        assert_eq!(load_discovery(&io, SERVER), Ok(None));
+    }
+
+    #[test]
+    fn p32_tampered_reauthorization_count_is_absent() {
+        let io = FakeIo::new();
+        io.store(Area::Session, &reauthorization_key(SERVER), "lots")
+            .expect("store");
+        assert_eq!(reauthorizations(&io, SERVER), Ok(None));
+    }
+
+    #[test]
+    fn p34_marking_a_token_consumed_sweeps_old_and_unreadable_markers() {
+        let io = FakeIo::new();
+        let now = 10 * CONSUMED_TTL_MS;
+        mark_consumed(&io, "old", now - CONSUMED_TTL_MS - 1).expect("mark");
+        mark_consumed(&io, "recent", now - 1).expect("mark");
+        io.store(Area::Local, &consumed_key("garbage"), "x")
+            .expect("store");
+        io.store(Area::Local, "other-app", "kept").expect("store");
+        mark_consumed(&io, "new", now).expect("mark");
+        assert_eq!(is_consumed(&io, "old"), Ok(false));
+        assert_eq!(is_consumed(&io, "garbage"), Ok(false));
+        assert_eq!(is_consumed(&io, "recent"), Ok(true));
+        assert_eq!(is_consumed(&io, "new"), Ok(true));
+        assert_eq!(io.get(Area::Local, "other-app").as_deref(), Some("kept"));
     }
 
     #[test]

@@ -2,14 +2,15 @@
 //! a map for storage, a one-line executor, and a standard server fixture.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::pin::pin;
+use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use crate::core::discovery::{DiscoveryOptions, ServerUrl};
 use crate::core::error::{Error, Result};
-use crate::core::flow::{Config, StepUpPolicy};
+use crate::core::flow::{Config, StepUpPolicy, TokenScope};
 use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse};
 use crate::core::io::TokenStorage;
 use crate::core::io::{Area, Io, Status};
@@ -19,6 +20,57 @@ use crate::core::registration::ClientConfig;
 pub fn sha256(data: &str) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(data.as_bytes()).into()
+}
+
+/// Runs two tabs' futures side by side on one thread, as a browser's event
+/// loops would: each is polled in turn until both are done.
+pub fn run_together<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    let mut cx = Context::from_waker(Waker::noop());
+    let (mut out_a, mut out_b) = (None, None);
+    for _ in 0..1000 {
+        if out_a.is_none() {
+            if let Poll::Ready(v) = a.as_mut().poll(&mut cx) {
+                out_a = Some(v);
+            }
+        }
+        if out_b.is_none() {
+            if let Poll::Ready(v) = b.as_mut().poll(&mut cx) {
+                out_b = Some(v);
+            }
+        }
+        if let (Some(_), Some(_)) = (&out_a, &out_b) {
+            return (out_a.expect("done"), out_b.expect("done"));
+        }
+    }
+    panic!("the two futures never both finished (a lock never released?)")
+}
+
+/// Pending once, then ready: a network round trip, for [`run_together`].
+struct WaitOnce(bool);
+
+impl Future for WaitOnce {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            Poll::Pending
+        }
+    }
+}
+
+/// A held `FakeIo` lock; dropping it releases the name.
+pub struct FakeLock {
+    name: String,
+    held: Rc<RefCell<HashSet<String>>>,
+}
+
+impl Drop for FakeLock {
+    fn drop(&mut self) {
+        self.held.borrow_mut().remove(&self.name);
+    }
 }
 
 /// Runs a future that never waits on anything real (the fake `Io` answers at once).
@@ -31,6 +83,9 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
     }
 }
 
+/// A same-origin `BroadcastChannel`: `(consumed hash, message)` as published.
+pub type Channel = Rc<RefCell<Vec<(String, String)>>>;
+
 #[derive(Default)]
 pub struct FakeIo {
     /// Queued answers per URL (method ignored); the last one repeats.
@@ -38,7 +93,22 @@ pub struct FakeIo {
     pub requests: RefCell<Vec<HttpRequest>>,
     /// How many `fetch_all` calls (round trips) were made.
     pub round_trips: Cell<usize>,
+    /// `sessionStorage` and the app's token storage: one tab's own.
     pub storage: RefCell<HashMap<(Area, String), String>>,
+    /// `localStorage`: shared by the tabs of [`FakeIo::duplicate_tab`].
+    pub local: Rc<RefCell<HashMap<String, String>>>,
+    /// Rotation messages published by any tab of this origin (P-34).
+    pub channel: Channel,
+    /// Whether `wait_for_rotation` sees the channel (false: the message is
+    /// late, or was lost).
+    pub rotations_arrive: Cell<bool>,
+    pub rotation_waits: RefCell<Vec<String>>,
+    pub lock_names: RefCell<Vec<String>>,
+    /// The locks held in this origin (`navigator.locks`): shared by tabs.
+    pub held_locks: Rc<RefCell<HashSet<String>>>,
+    /// Each `fetch_all` waits once before answering, as the network does,
+    /// so that another tab's future can run meanwhile (see [`run_together`]).
+    pub fetch_waits: Cell<bool>,
     pub now: Cell<u64>,
     pub statuses: RefCell<Vec<Status>>,
     pub locks_taken: Cell<usize>,
@@ -51,7 +121,28 @@ impl FakeIo {
         let io = FakeIo::default();
         io.now.set(1_700_000_000_000);
         io.random_byte.set(7);
+        io.rotations_arrive.set(true);
         io
+    }
+
+    /// A duplicated tab (P-34): `sessionStorage` copied, `localStorage` and
+    /// the broadcast channel shared, nothing queued.
+    pub fn duplicate_tab(&self) -> FakeIo {
+        let tab = FakeIo::new();
+        tab.now.set(self.now.get());
+        tab.random_byte.set(self.random_byte.get().wrapping_add(100));
+        tab.storage.replace(self.storage.borrow().clone());
+        tab.same_origin_as(self)
+    }
+
+    /// This tab with `other`'s `localStorage` and broadcast channel.
+    pub fn same_origin_as(self, other: &FakeIo) -> FakeIo {
+        FakeIo {
+            local: other.local.clone(),
+            channel: other.channel.clone(),
+            held_locks: other.held_locks.clone(),
+            ..self
+        }
     }
 
     pub fn on(&self, url: &str, outcome: FetchOutcome) -> &Self {
@@ -86,17 +177,24 @@ impl FakeIo {
     }
 
     pub fn get(&self, area: Area, key: &str) -> Option<String> {
-        self.storage.borrow().get(&(area, key.to_string())).cloned()
+        match area {
+            Area::Local => self.local.borrow().get(key).cloned(),
+            _ => self.storage.borrow().get(&(area, key.to_string())).cloned(),
+        }
     }
 
     pub fn keys_with(&self, area: Area, prefix: &str) -> Vec<String> {
-        let mut k: Vec<String> = self
-            .storage
-            .borrow()
-            .keys()
-            .filter(|(a, k)| *a == area && k.starts_with(prefix))
-            .map(|(_, k)| k.clone())
-            .collect();
+        let mut k: Vec<String> = match area {
+            Area::Local => self.local.borrow().keys().cloned().collect(),
+            _ => self
+                .storage
+                .borrow()
+                .keys()
+                .filter(|(a, _)| *a == area)
+                .map(|(_, k)| k.clone())
+                .collect(),
+        };
+        k.retain(|k| k.starts_with(prefix));
         k.sort();
         k
     }
@@ -122,9 +220,12 @@ impl FakeIo {
 }
 
 impl Io for FakeIo {
-    type Lock = ();
+    type Lock = FakeLock;
 
     async fn fetch_all(&self, requests: Vec<HttpRequest>) -> Vec<FetchOutcome> {
+        if self.fetch_waits.get() {
+            WaitOnce(false).await;
+        }
         self.round_trips.set(self.round_trips.get() + 1);
         requests
             .into_iter()
@@ -143,15 +244,22 @@ impl Io for FakeIo {
 
     fn store(&self, area: Area, key: &str, value: &str) -> Result<()> {
         self.check()?;
-        self.storage
-            .borrow_mut()
-            .insert((area, key.to_string()), value.to_string());
+        match area {
+            Area::Local => self.local.borrow_mut().insert(key.to_string(), value.to_string()),
+            _ => self
+                .storage
+                .borrow_mut()
+                .insert((area, key.to_string()), value.to_string()),
+        };
         Ok(())
     }
 
     fn remove(&self, area: Area, key: &str) -> Result<()> {
         self.check()?;
-        self.storage.borrow_mut().remove(&(area, key.to_string()));
+        match area {
+            Area::Local => self.local.borrow_mut().remove(key),
+            _ => self.storage.borrow_mut().remove(&(area, key.to_string())),
+        };
         Ok(())
     }
 
@@ -182,9 +290,41 @@ impl Io for FakeIo {
         self.statuses.borrow_mut().push(status);
     }
 
-    async fn lock(&self, _name: &str) -> Result<()> {
+    async fn lock(&self, name: &str) -> Result<FakeLock> {
+        std::future::poll_fn(|_| {
+            if self.held_locks.borrow().contains(name) {
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        })
+        .await;
+        self.held_locks.borrow_mut().insert(name.to_string());
         self.locks_taken.set(self.locks_taken.get() + 1);
-        Ok(())
+        self.lock_names.borrow_mut().push(name.to_string());
+        Ok(FakeLock {
+            name: name.to_string(),
+            held: self.held_locks.clone(),
+        })
+    }
+
+    fn publish_rotation(&self, consumed: &str, message: &str) {
+        self.channel
+            .borrow_mut()
+            .push((consumed.to_string(), message.to_string()));
+    }
+
+    async fn wait_for_rotation(&self, consumed: &str, _timeout_ms: u32) -> Option<String> {
+        self.rotation_waits.borrow_mut().push(consumed.to_string());
+        if !self.rotations_arrive.get() {
+            return None;
+        }
+        self.channel
+            .borrow()
+            .iter()
+            .rev()
+            .find(|(hash, _)| hash == consumed)
+            .map(|(_, message)| message.clone())
     }
 }
 
@@ -253,6 +393,7 @@ pub fn config() -> Config {
         discovery: DiscoveryOptions::default(),
         token_storage: TokenStorage::Session,
         step_up: StepUpPolicy::default(),
+        send_token_to: TokenScope::default(),
     }
 }
 

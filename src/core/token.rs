@@ -7,7 +7,7 @@ use url::form_urlencoded;
 use crate::core::encoding::base64_std;
 use crate::core::endpoint::{self, Source};
 use crate::core::error::{Error, Result};
-use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse};
+use crate::core::http::{response, FetchOutcome, HttpRequest, HttpResponse};
 use crate::core::registration::{AuthMethod, ErrorCode};
 use crate::core::scope;
 use crate::core::secret::Secret;
@@ -54,11 +54,27 @@ impl TokenSet {
             .is_some_and(|t| now_ms >= t)
     }
 
+    /// P-32: what a stored or received set must be to be used: an access
+    /// token of `b64token` characters (it goes into a header) and an issuer.
+    pub fn is_valid(&self) -> bool {
+        is_b64token(self.access_token.expose()) && !self.issuer.is_empty()
+    }
+
     /// Expired, or about to be within `skew_ms`.
     pub fn is_expired(&self, now_ms: u64, skew_ms: u64) -> bool {
         self.expires_at_ms
             .is_some_and(|t| now_ms.saturating_add(skew_ms) >= t)
     }
+}
+
+/// RFC 6750 §2.1 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" /
+/// "+" / "/" ) *"="`, the only characters an access token may have (P-32).
+pub fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
 }
 
 /// A form POST with the client authenticated as P-23a says.
@@ -150,6 +166,10 @@ pub fn revocation_request(
 /// The context a token response is read in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenContext<'a> {
+    /// The request, as a network error names it (P-33): "the token refresh request"...
+    pub request: &'a str,
+    /// The token endpoint the request went to.
+    pub endpoint: &'a str,
     pub requested_scope: &'a [String],
     pub issuer: &'a str,
     pub resource: &'a str,
@@ -208,20 +228,7 @@ fn oauth_error(resp: &HttpResponse) -> Option<Error> {
 
 /// P-23, P-24, P-25: read a token endpoint answer.
 pub fn token_response(outcome: &FetchOutcome, ctx: &TokenContext<'_>) -> Result<TokenSet> {
-    let resp = match outcome {
-        FetchOutcome::NetworkError => {
-            return Err(Error::Network {
-                what: "token request failed".into(),
-            })
-        }
-        FetchOutcome::Timeout { url, after_ms } => {
-            return Err(Error::Timeout {
-                url: url.clone(),
-                after_ms: *after_ms,
-            })
-        }
-        FetchOutcome::Response(r) => r,
-    };
+    let resp = response(outcome, ctx.request, ctx.endpoint)?;
     if let Some(e) = oauth_error(resp) {
         return Err(e);
     }
@@ -238,6 +245,11 @@ pub fn token_response(outcome: &FetchOutcome, ctx: &TokenContext<'_>) -> Result<
         .access_token
         .filter(|s| !s.is_empty())
         .ok_or_else(|| Error::invalid("token response has no access_token"))?;
+    if !is_b64token(&access) {
+        return Err(Error::invalid(
+            "access_token has characters outside RFC 6750 b64token",
+        ));
+    }
     if !doc.token_type.is_some_and(|t| t.eq_ignore_ascii_case("bearer")) {
         return Err(Error::invalid("token_type is not Bearer"));
     }

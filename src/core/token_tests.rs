@@ -66,6 +66,8 @@ fn read(outcome: &FetchOutcome, requested: &[String], previous: Option<&Secret>)
     token_response(
         outcome,
         &TokenContext {
+            request: "the token request",
+            endpoint: "https://as.example.com/token",
             requested_scope: requested,
             issuer: "https://as.example.com",
             resource: RESOURCE,
@@ -759,4 +761,57 @@ fn p32_huge_expires_in_stays_within_javascript_safe_integers() {
 fn p32_stored_token_set_with_a_field_of_the_wrong_type_is_absent() {
     let text = to_json(&token_set()).replace("\"issuer\":", "\"issuer\":1,\"was\":");
     assert_eq!(from_json::<TokenSet>(&text), None);
+}
+
+// ---- P-30, P-32, P-33 ----
+
+#[test]
+fn p30_redirect_answer_to_a_token_request_is_invalid_response() {
+    for outcome in [
+        FetchOutcome::Redirected { url: TOKEN.into() },
+        FetchOutcome::Response(HttpResponse::new(307, "").with_header("Location", "https://evil.example/t")),
+    ] {
+        let err = read(&outcome, &[], None).expect_err("refused");
+        assert_eq!(err.code(), "invalid_response", "{outcome:?}");
+        assert!(err.to_string().contains("redirect"), "{err}");
+    }
+}
+
+#[test]
+fn p32_token_response_body_over_one_mib_is_invalid_response() {
+    let err = read(&FetchOutcome::TooLarge { url: TOKEN.into() }, &[], None).expect_err("refused");
+    assert_eq!(err.code(), "invalid_response");
+    let padded = format!(
+        r#"{{"access_token":"at","token_type":"Bearer","pad":"{}"}}"#,
+        "x".repeat(crate::core::http::MAX_RESPONSE_BYTES)
+    );
+    let err = read_ok(&padded).expect_err("refused");
+    assert_eq!(err.code(), "invalid_response");
+}
+
+#[test]
+fn p32_access_token_outside_b64token_characters_is_invalid_response() {
+    for bad in ["a b", "tok\\\"en", "ünï", "abc=def", "=", "a,b", "a\\u0000"] {
+        let body = format!(r#"{{"access_token":"{bad}","token_type":"Bearer"}}"#);
+        let err = read_ok(&body).expect_err(bad);
+        assert_eq!(err.code(), "invalid_response", "{bad}");
+        assert!(!err.to_string().contains(bad), "the token is not repeated: {err}");
+    }
+    let good = r#"{"access_token":"aZ09-._~+/==","token_type":"Bearer"}"#;
+    assert_eq!(
+        read_ok(good).expect("b64token").access_token.expose(),
+        "aZ09-._~+/=="
+    );
+}
+
+#[test]
+fn p33_token_request_without_response_is_a_network_error_naming_the_endpoint() {
+    let err = read(&FetchOutcome::NetworkError, &[], None).expect_err("no response");
+    assert_eq!(
+        err,
+        Error::Network {
+            what: "the token request".into(),
+            url: "https://as.example.com/token".into()
+        }
+    );
 }

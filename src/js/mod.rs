@@ -172,13 +172,11 @@ impl McpAuth {
         let inner = self.inner.clone();
         spawn(async move {
             let scope = property(&options, "scope").as_string();
-            let return_to = property(&options, "returnTo")
-                .as_string()
-                .unwrap_or_else(current_href);
             let req = AuthorizeRequest {
                 challenge: None,
                 scope: scope.map(|s| scope::split(&s)),
-                return_to,
+                return_to: property(&options, "returnTo").as_string(),
+                page_url: current_href(),
                 force: false,
                 rediscover: false,
             };
@@ -263,18 +261,21 @@ async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) ->
     let io = &inner.io;
     let send = |token: Option<Secret>| {
         let slot = &slot;
+        let url = &url;
         async move {
             let answer: Array = io
                 .fetcher
                 .resource(slot, token.as_ref().map(Secret::expose))
                 .await
                 .map_err(|_| Error::Network {
-                    what: "resource request failed".into(),
+                    what: "the resource request".into(),
+                    url: url.clone(),
                 })?
                 .into();
             Ok(ResourceAnswer {
                 status: answer.get(0).as_f64().unwrap_or_default() as u16,
                 www_authenticate: answer.get(1).as_string(),
+                redirected: false,
             })
         }
     };

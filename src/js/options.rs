@@ -5,7 +5,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::discovery::{DiscoveryOptions, ServerUrl};
 use crate::core::error::Error;
-use crate::core::flow::{Config, StepUpPolicy};
+use crate::core::flow::{Config, StepUpPolicy, TokenScope};
 use crate::core::io::TokenStorage;
 use crate::core::registration::{check_redirect_uri, ClientConfig};
 use crate::core::scope;
@@ -134,6 +134,7 @@ pub fn parse(o: &JsValue) -> Result<Parsed> {
         },
         token_storage,
         step_up: StepUpPolicy { throw, max_retries },
+        send_token_to: TokenScope::default(),
     };
     let io = WebIo {
         fetcher,

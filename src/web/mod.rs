@@ -186,4 +186,13 @@ impl Io for WebIo {
     async fn lock(&self, name: &str) -> Result<lock::WebLock> {
         lock::acquire(name).await
     }
+
+    // P-34's BroadcastChannel is the web side's to build; until then a
+    // rotation reaches no other tab, and a tab that finds its refresh
+    // token consumed re-authorizes instead of sending it.
+    fn publish_rotation(&self, _consumed: &str, _message: &str) {}
+
+    async fn wait_for_rotation(&self, _consumed: &str, _timeout_ms: u32) -> Option<String> {
+        None
+    }
 }
