@@ -37,6 +37,8 @@ fuzz_target!(|data: &[u8]| {
     let body = String::from_utf8_lossy(body);
     let requested = vec!["mcp:read".to_string()];
     let ctx = TokenContext {
+        request: "the token request",
+        endpoint: "https://as.example.com/token",
         requested_scope: &requested,
         issuer: "https://as.example.com",
         resource: "https://mcp.example.com/mcp",
