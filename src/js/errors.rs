@@ -60,6 +60,10 @@ enum Fields<'a> {
         stage: &'static str,
         likely_cors: bool,
     },
+    Timeout {
+        url: &'a str,
+        after_ms: u32,
+    },
     None {},
 }
 
@@ -103,6 +107,10 @@ fn fields(e: &Error) -> Fields<'_> {
                 DiscoveryStage::AuthorizationServer => "authorization_server",
             },
             likely_cors: *likely_cors,
+        },
+        Error::Timeout { url, after_ms } => Fields::Timeout {
+            url,
+            after_ms: *after_ms,
         },
         _ => Fields::None {},
     }
