@@ -205,3 +205,13 @@ fn p17_insecure_server_url_is_an_insecure_endpoint_error_with_its_url() {
         .unwrap_or_default()
         .starts_with("http://mcp.example"));
 }
+
+#[wasm_bindgen_test]
+fn a_wrong_type_message_names_the_option_and_what_it_expects() {
+    let e = refused(&options(&[("clientName", false.into())]));
+    let message = e.to_string();
+    assert!(
+        message.contains("clientName") && message.contains("string"),
+        "{message}"
+    );
+}

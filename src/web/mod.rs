@@ -31,9 +31,10 @@ pub fn global(name: &str) -> std::result::Result<JsValue, JsValue> {
     Reflect::get(&js_sys::global(), &name.into())
 }
 
-/// `o[key]`, or undefined when `o` is not an object or reading it throws.
+/// `o[key]`, or undefined when `o` is not an object (or a function) or
+/// reading it throws.
 pub fn property(o: &JsValue, key: &str) -> JsValue {
-    if !o.is_object() {
+    if !o.is_object() && !o.is_function() {
         return JsValue::UNDEFINED;
     }
     Reflect::get(o, &key.into()).unwrap_or_default()
