@@ -320,3 +320,16 @@ fn resource_request_that_cannot_be_built_hands_back_the_constructor_error() {
         Some("TypeError")
     );
 }
+
+#[wasm_bindgen_test]
+async fn app_fetch_answering_a_response_shaped_object_is_read_like_a_response() {
+    let polyfill = js_fn(
+        "r",
+        "return { status: 201, headers: new Headers({ 'DPoP-Nonce': 'n2' }), text: async () => 'from a polyfill' };",
+    );
+    let req = HttpRequest::discovery("https://as.example/x".into());
+    let r = response(app_fetcher(polyfill, 5_000).send(&req).await);
+    assert_eq!(r.status, 201);
+    assert_eq!(r.body, "from a polyfill");
+    assert_eq!(r.header("dpop-nonce"), Some("n2"));
+}

@@ -139,20 +139,25 @@ impl Fetcher {
             Some(body) => builder.body(body.as_str()),
             None => builder.build(),
         };
-        let raw: web_sys::Request = built.map_err(|_| Failure::Network)?.into();
-        let answer = self.call(&raw).await.map_err(|e| Failure::of(&e))?;
-        let raw = answer
-            .dyn_into::<web_sys::Response>()
-            .map_err(|_| Failure::Network)?;
-        let body = raw.text().map_err(|e| Failure::of(&e))?;
-        let body = JsFuture::from(body).await.map_err(|e| Failure::of(&e))?;
-        let response = Response::from(raw);
-        Ok(HttpResponse {
-            status: response.status(),
-            headers: response.headers().entries().collect(),
-            body: body.as_string().unwrap_or_default(),
-        })
+        let js_request: web_sys::Request = built.map_err(|_| Failure::Network)?.into();
+        let answer = self.call(&js_request).await.map_err(|e| Failure::of(&e))?;
+        let js_response = response_like(answer).ok_or(Failure::Network)?;
+        let text = js_response.text().map_err(|e| Failure::of(&e))?;
+        let body = JsFuture::from(text).await.map_err(|e| Failure::of(&e))?;
+        let response = Response::from(js_response);
+        let mut answer = HttpResponse::new(response.status(), body.as_string().unwrap_or_default());
+        answer.headers = response.headers().entries().collect();
+        Ok(answer)
     }
+}
+
+/// A `Response`, or an object shaped like one: an app's `fetch` may come
+/// from another realm or a polyfill, whose responses are no `instanceof
+/// Response` here.
+fn response_like(v: JsValue) -> Option<web_sys::Response> {
+    let shaped =
+        property(&v, "text").is_function() && property(&property(&v, "headers"), "entries").is_function();
+    shaped.then(|| v.unchecked_into())
 }
 
 /// One `auth.fetch` call: the app's request, kept as a JS `Request` so that
