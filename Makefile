@@ -42,9 +42,10 @@ fuzz: tools
 test-types:
 	node --test tests/types/
 
-# Browser tests of the web adapters, in headless Debian Chromium.
+# Browser tests of the web adapters (wasm-bindgen-test, headless Debian
+# Chromium), with the fixture servers started and stopped around them.
 test-browser:
-	wasm-pack test --headless --chrome --mode no-install -- --test 'browser_*'
+	@bash scripts/test-browser.sh
 
 # The built package's JS API in headless Chromium against a fixture server.
 test-chromium:

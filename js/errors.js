@@ -1,6 +1,6 @@
 // Error classes of mcp-web-auth (PROTOCOL.md P-28): real Error subclasses, so
 // `instanceof` works, with a stable `code` and typed fields. The wasm module
-// creates them through `__mcpWebAuthError` from one JSON object,
+// creates them through `__mcpWebAuthError` from one plain object,
 // `{ message, code, ...fields }`; the package entry re-exports the
 // classes from this same module instance.
 
@@ -53,8 +53,7 @@ const classes = {
   redirect_started: AuthorizationRedirectError,
 };
 
-export function __mcpWebAuthError(json) {
-  const { message, code, ...fields } = JSON.parse(json);
+export function __mcpWebAuthError({ message, code, ...fields }) {
   const C = classes[code] || McpAuthError;
   return new C(message, code, fields);
 }

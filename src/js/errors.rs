@@ -1,104 +1,135 @@
-//! Core errors as JavaScript `Error` subclasses (P-28), built by
-//! `js/errors.js` from one JSON object per error:
-//! `{ message, code, ...fields }`, the class chosen by `code` as
-//! `Error::js_class` says. Each class carries only its own
-//! fields: an `IssuerMismatchError` has `expected` and `received` and nothing
-//! from the callback (P-21).
+//! Core errors as JavaScript `Error` subclasses (P-28), made by
+//! `js/errors.js` from one plain object per error, `{ message, code,
+//! ...fields }`, the class chosen by `code` as `Error::js_class` says. Each
+//! class carries only its own fields: an `IssuerMismatchError` has
+//! `expected` and `received` and nothing from the callback (P-21).
 
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::core::error::{DiscoveryStage, Error};
-use serde::Serialize;
 
 #[wasm_bindgen(module = "/js/errors.js")]
 extern "C" {
     #[wasm_bindgen(js_name = __mcpWebAuthError)]
-    fn make_error(json: &JsValue) -> JsValue;
+    fn make_error(data: &JsValue) -> JsValue;
 }
 
-/// The members of the object `js/errors.js` builds an error from. An outer
-/// `None` leaves the member out; `Some(None)` writes `null`.
-#[derive(Serialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct ErrorObject<'a> {
+/// What `js/errors.js` builds an error from.
+#[derive(Serialize)]
+struct ErrorData<'a> {
     message: String,
-    code: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    expected: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    received: Option<Option<&'a str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    required_scope: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    resource_metadata_url: Option<Option<&'a str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error_description: Option<Option<&'a str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<Option<&'a str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error_uri: Option<Option<&'a str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    url: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    issuer: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stage: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    likely_cors: Option<bool>,
+    code: &'static str,
+    #[serde(flatten)]
+    fields: Fields<'a>,
 }
 
-pub fn to_js(e: &Error) -> JsValue {
-    let mut o = ErrorObject {
-        message: e.to_string(),
-        code: e.code(),
-        ..ErrorObject::default()
-    };
+/// The typed fields of each error class; an absent value is `null`.
+#[derive(Serialize)]
+#[serde(untagged, rename_all_fields = "camelCase")]
+enum Fields<'a> {
+    Issuer {
+        expected: &'a str,
+        received: Option<&'a str>,
+    },
+    InsufficientScope {
+        required_scope: &'a str,
+        resource_metadata_url: Option<&'a str>,
+        error_description: Option<&'a str>,
+    },
+    OAuth {
+        error: &'a str,
+        error_description: Option<&'a str>,
+        error_uri: Option<&'a str>,
+    },
+    Mismatch {
+        expected: &'a str,
+        received: &'a str,
+    },
+    Registration {
+        status: u16,
+        error: Option<&'a str>,
+    },
+    Endpoint {
+        url: &'a str,
+    },
+    Pkce {
+        issuer: &'a str,
+    },
+    Discovery {
+        stage: &'static str,
+        likely_cors: bool,
+    },
+    Timeout {
+        url: &'a str,
+        after_ms: u32,
+    },
+    None {},
+}
+
+fn fields(e: &Error) -> Fields<'_> {
     match e {
-        Error::IssuerMismatch { expected, received } => {
-            o.expected = Some(expected);
-            o.received = Some(received.as_deref());
-        }
+        Error::IssuerMismatch { expected, received } => Fields::Issuer {
+            expected,
+            received: received.as_deref(),
+        },
         Error::InsufficientScope {
             required_scope,
             resource_metadata_url,
             error_description,
-        } => {
-            o.required_scope = Some(required_scope);
-            o.resource_metadata_url = Some(resource_metadata_url.as_deref());
-            o.error_description = Some(error_description.as_deref());
-        }
+        } => Fields::InsufficientScope {
+            required_scope,
+            resource_metadata_url: resource_metadata_url.as_deref(),
+            error_description: error_description.as_deref(),
+        },
         Error::OAuth {
             code,
             description,
             uri,
-        } => {
-            o.error = Some(Some(code));
-            o.error_description = Some(description.as_deref());
-            o.error_uri = Some(uri.as_deref());
-        }
+        } => Fields::OAuth {
+            error: code,
+            error_description: description.as_deref(),
+            error_uri: uri.as_deref(),
+        },
         Error::AuthorizationServerMismatch { expected, received }
-        | Error::ResourceMismatch { expected, received } => {
-            o.expected = Some(expected);
-            o.received = Some(Some(received));
-        }
-        Error::RegistrationRejected { status, error } => {
-            o.status = Some(*status);
-            o.error = Some(error.as_deref());
-        }
-        Error::InsecureEndpoint { url } => o.url = Some(url),
-        Error::PkceNotSupported { issuer } => o.issuer = Some(issuer),
+        | Error::ResourceMismatch { expected, received } => Fields::Mismatch { expected, received },
+        Error::RegistrationRejected { status, error } => Fields::Registration {
+            status: *status,
+            error: error.as_deref(),
+        },
+        Error::InsecureEndpoint { url } => Fields::Endpoint { url },
+        Error::PkceNotSupported { issuer } => Fields::Pkce { issuer },
         Error::Discovery {
             stage, likely_cors, ..
-        } => {
-            o.stage = Some(match stage {
+        } => Fields::Discovery {
+            stage: match stage {
                 DiscoveryStage::ProtectedResource => "protected_resource",
                 DiscoveryStage::AuthorizationServer => "authorization_server",
-            });
-            o.likely_cors = Some(*likely_cors);
-        }
-        _ => {}
+            },
+            likely_cors: *likely_cors,
+        },
+        Error::Timeout { url, after_ms } => Fields::Timeout {
+            url,
+            after_ms: *after_ms,
+        },
+        _ => Fields::None {},
     }
-    make_error(&crate::codec::to_string(&o).into())
+}
+
+pub fn to_js(e: &Error) -> JsValue {
+    let data = ErrorData {
+        message: e.to_string(),
+        code: e.code(),
+        fields: fields(e),
+    };
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    // Serializing strings, numbers and booleans into a fresh object cannot
+    // fail; should it ever, the error still carries its message and code.
+    let plain = data.serialize(&serializer).unwrap_or_else(|_| {
+        let o = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&o, &"message".into(), &data.message.as_str().into());
+        let _ = js_sys::Reflect::set(&o, &"code".into(), &data.code.into());
+        o.into()
+    });
+    make_error(&plain)
 }

@@ -3,25 +3,25 @@
 //! JS values and the core's flows happens here.
 
 mod errors;
-mod options;
+pub mod options;
 
 use std::rc::Rc;
 
+use js_sys::{Function, Promise, Reflect};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::core::callback::CallbackParams;
 use crate::core::error::Error;
 use crate::core::flow::{
     self, Authorization, AuthorizeRequest, CallbackInput, Config, FetchEnd, TokenTarget,
 };
-use crate::core::io::ResourceAnswer;
 use crate::core::scope;
 use crate::core::secret::Secret;
-use crate::web::fetch::Fetcher;
+use crate::web::fetch::{Fetcher, ResourceRequest};
 use crate::web::storage::Store;
-use crate::web::task::{spawn, wait};
-use crate::web::{global, property, Array, Function, WebIo};
-use serde::Serialize;
+use crate::web::{current_href, global, property, WebIo};
 
 struct Inner {
     config: Config,
@@ -29,99 +29,94 @@ struct Inner {
     on_redirect: Option<Function>,
 }
 
-#[wasm_bindgen]
-extern "C" {
-    /// Our own JSON: it always parses (so no catching import).
-    #[wasm_bindgen(js_namespace = JSON, js_name = parse)]
-    fn json_parse(json: &JsValue) -> JsValue;
-}
-
 /// An OAuth client for one MCP server.
-#[wasm_bindgen(module = "/js/host.js")]
-extern "C" {
-    /// The slot of one `fetch` call (see `js/host.js`); what `new Request`
-    /// throws is boxed in it, at 2.
-    #[wasm_bindgen(js_name = __mcpRequest)]
-    fn new_request(input: &JsValue, init: &JsValue) -> Array;
-    /// Resolves to undefined once redirected, to 0 when there is no `location`.
-    #[wasm_bindgen(js_name = __mcpRedirect)]
-    fn js_redirect(on_redirect: Option<&Function>, url: &JsValue) -> JsValue;
-    #[wasm_bindgen(js_name = __mcpPairs)]
-    fn pairs(params: &JsValue) -> JsValue;
-}
-
 #[wasm_bindgen]
 pub struct McpAuth {
     inner: Rc<Inner>,
 }
 
+/// The core error as its JS class; reported to `onStatus` as an `error`
+/// event, except the redirect that is the flow going on elsewhere.
 fn js_err(io: Option<&WebIo>, e: Error) -> JsValue {
     let v = errors::to_js(&e);
     if let (Some(io), false) = (io, matches!(e, Error::RedirectStarted)) {
-        io.emit("error", &v);
+        io.emit("error", Some(&v));
     }
     v
 }
 
-/// A result object, written as JSON: cheaper than setting each field from wasm.
-fn object<T: Serialize>(value: &T) -> JsValue {
-    json_parse(&crate::codec::to_string(value).into())
+/// A result object as plain JS data.
+fn to_js(value: &impl Serialize) -> JsValue {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::NULL)
 }
 
-fn current_href() -> String {
-    property(&global("location").unwrap_or_default(), "href")
-        .as_string()
-        .unwrap_or_default()
+/// What `finishAuth` resolves to.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FinishedJs<'a> {
+    server_url: &'a str,
+    return_to: &'a str,
+    scope: String,
+}
+
+/// What `tokens()` returns: for display, never the tokens themselves.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TokensJs {
+    scope: String,
+    expires_at: Option<u64>,
+    has_refresh_token: bool,
 }
 
 /// `onRedirect(url)` (awaited when it returns a promise), else
-/// `location.assign(url)`, through `__mcpRedirect`. What `onRedirect` throws
-/// or rejects with reaches the caller unchanged: an app that finishes the
-/// flow inside it (popups, Node) sees its real error.
+/// `location.assign(url)`. What `onRedirect` throws or rejects with reaches
+/// the caller unchanged: an app that finishes the flow inside it (popups,
+/// Node) sees its real error.
 async fn redirect(io: &WebIo, on_redirect: Option<&Function>, url: &str) -> Result<(), JsValue> {
-    if wait(js_redirect(on_redirect, &url.into())).await?.is_undefined() {
-        return Ok(());
+    let url = JsValue::from(url);
+    let returned = match on_redirect {
+        Some(f) => f.call1(&JsValue::UNDEFINED, &url)?,
+        None => {
+            let location = global("location").unwrap_or_default();
+            let assign = property(&location, "assign");
+            let Some(assign) = assign.dyn_ref::<Function>() else {
+                return Err(js_err(
+                    Some(io),
+                    Error::config("no location to redirect; pass the onRedirect option"),
+                ));
+            };
+            assign.call1(&location, &url)?
+        }
+    };
+    if let Some(promise) = returned.dyn_ref::<Promise>() {
+        JsFuture::from(promise.clone()).await?;
     }
-    Err(js_err(
-        Some(io),
-        Error::config("no location to redirect; pass the onRedirect option"),
-    ))
+    Ok(())
 }
 
-/// P-18: `URLSearchParams` (or any iterable of pairs) or a code string.
-/// The pairs arrive from `js/host.js` as one flat array of strings.
-fn callback_input(params: &JsValue, iss: JsValue) -> Result<CallbackInput, Error> {
+/// P-18: `URLSearchParams` (or any iterable of `[name, value]` pairs; pairs
+/// that are not two strings are skipped) or a code string.
+fn callback_input(params: &JsValue, iss: &JsValue) -> Result<CallbackInput, Error> {
     if let Some(code) = params.as_string() {
         let iss = iss.as_string();
         return Ok(CallbackInput::Code { code, iss });
     }
-    let flat = pairs(params);
-    if flat.is_undefined() {
-        return Err(Error::config("finishAuth takes URLSearchParams or a code string"));
+    let unreadable = |_| Error::config("finishAuth: unreadable parameters");
+    let entries = js_sys::try_iter(params)
+        .map_err(unreadable)?
+        .ok_or_else(|| Error::config("finishAuth takes URLSearchParams or a code string"))?;
+    let mut pairs = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(unreadable)?;
+        let name = Reflect::get(&entry, &0.into()).map_err(unreadable)?;
+        let value = Reflect::get(&entry, &1.into()).map_err(unreadable)?;
+        if let (Some(name), Some(value)) = (name.as_string(), value.as_string()) {
+            pairs.push((name, value));
+        }
     }
-    // Null: iterating threw.
-    if !flat.is_object() {
-        return Err(Error::config("finishAuth: unreadable parameters"));
-    }
-    let flat: Array = flat.into();
-    let s = |i| flat.get(i).as_string();
-    let pairs = (0..).map_while(|i| Some((s(2 * i)?, s(2 * i + 1)?))).collect();
     Ok(CallbackInput::Query(CallbackParams(pairs)))
-}
-
-fn finished_to_js(f: &flow::Finished) -> JsValue {
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct FinishedObject<'a> {
-        server_url: &'a str,
-        return_to: &'a str,
-        scope: String,
-    }
-    object(&FinishedObject {
-        server_url: &f.server_url,
-        return_to: &f.return_to,
-        scope: scope::join(&f.scope),
-    })
 }
 
 #[wasm_bindgen]
@@ -130,7 +125,7 @@ impl McpAuth {
     /// (`invalid_config`) or `InsecureEndpointError` on bad options.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<McpAuth, JsValue> {
-        let p = options::parse(&options)?;
+        let p = options::parse(&options).map_err(|e| js_err(None, e))?;
         Ok(McpAuth {
             inner: Rc::new(Inner {
                 config: p.config,
@@ -141,10 +136,9 @@ impl McpAuth {
     }
 
     /// The MCP server URL this client authorizes for.
-    /// (A JS string made here: no copy to hand out and free in the glue.)
-    #[wasm_bindgen(getter, js_name = serverUrl, unchecked_return_type = "string")]
-    pub fn server_url(&self) -> JsValue {
-        self.inner.config.server_url().into()
+    #[wasm_bindgen(getter, js_name = serverUrl)]
+    pub fn server_url(&self) -> String {
+        self.inner.config.server_url().to_string()
     }
 
     /// Like `fetch`, with `Authorization: Bearer` attached for the server's
@@ -156,9 +150,9 @@ impl McpAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "RequestInfo | URL")] input: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RequestInit")] init: JsValue,
-    ) -> JsValue {
+    ) -> Promise {
         let inner = self.inner.clone();
-        spawn(async move { authenticated_fetch(inner, input, init).await })
+        future_to_promise(async move { authenticated_fetch(&inner, &input, &init).await })
     }
 
     /// Starts or confirms authorization without a resource request. Resolves
@@ -168,13 +162,12 @@ impl McpAuth {
     pub fn authorize(
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ scope?: string; returnTo?: string }")] options: JsValue,
-    ) -> JsValue {
+    ) -> Promise {
         let inner = self.inner.clone();
-        spawn(async move {
-            let scope = property(&options, "scope").as_string();
+        future_to_promise(async move {
             let req = AuthorizeRequest {
                 challenge: None,
-                scope: scope.map(|s| scope::split(&s)),
+                scope: property(&options, "scope").as_string().map(|s| scope::split(&s)),
                 return_to: property(&options, "returnTo").as_string(),
                 page_url: current_href(),
                 force: false,
@@ -203,8 +196,9 @@ impl McpAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "URLSearchParams | string")] params: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string | null")] iss: JsValue,
-    ) -> JsValue {
-        spawn(finish(Some(self.inner.clone()), params, iss))
+    ) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move { finish(Some(&inner), &params, &iss).await })
     }
 
     /// For display: `{ scope, expiresAt, hasRefreshToken }` or `null`. Never the tokens themselves.
@@ -213,31 +207,22 @@ impl McpAuth {
     )]
     pub fn tokens(&self) -> Result<JsValue, JsValue> {
         let io = &self.inner.io;
-        let t = flow::current_tokens(io, &self.inner.config).map_err(|e| js_err(Some(io), e))?;
-        Ok(match t {
+        let tokens = flow::current_tokens(io, &self.inner.config).map_err(|e| js_err(Some(io), e))?;
+        Ok(match tokens {
             None => JsValue::NULL,
-            Some(t) => {
-                #[derive(Serialize)]
-                #[serde(rename_all = "camelCase")]
-                struct TokensObject {
-                    scope: String,
-                    expires_at: Option<u64>,
-                    has_refresh_token: bool,
-                }
-                object(&TokensObject {
-                    scope: scope::join(&t.scope),
-                    expires_at: t.expires_at_ms,
-                    has_refresh_token: t.refresh_token.is_some(),
-                })
-            }
+            Some(t) => to_js(&TokensJs {
+                scope: scope::join(&t.scope),
+                expires_at: t.expires_at_ms,
+                has_refresh_token: t.refresh_token.is_some(),
+            }),
         })
     }
 
     /// Forgets this server's tokens, revoking them where the server supports RFC 7009.
     #[wasm_bindgen(js_name = signOut, unchecked_return_type = "Promise<void>")]
-    pub fn sign_out(&self) -> JsValue {
+    pub fn sign_out(&self) -> Promise {
         let inner = self.inner.clone();
-        spawn(async move {
+        future_to_promise(async move {
             let io = &inner.io;
             flow::sign_out(io, &inner.config)
                 .await
@@ -247,49 +232,27 @@ impl McpAuth {
     }
 }
 
-/// The resource request, kept as a JS `Request` so bodies, streams and
-/// signals behave as with plain `fetch`; cloned per attempt because a body
-/// can be read once. The last response and the raw network error stay on the
-/// JS side, in the slot `__mcpRequest` made.
-async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
-    let slot = new_request(&input, &init);
-    let raw_error = slot.get(2);
-    if !raw_error.is_undefined() {
-        return Err(raw_error.unchecked_into::<Array>().get(0));
-    }
-    let url = slot.get(3).as_string().unwrap_or_default();
+/// `auth.fetch`: the app's request through the core's fetch flow. The
+/// response, or the app's `fetch` rejection, reaches the app unchanged.
+async fn authenticated_fetch(inner: &Inner, input: &JsValue, init: &JsValue) -> Result<JsValue, JsValue> {
+    let request = ResourceRequest::new(input, init)?;
     let io = &inner.io;
     let send = |token: Option<Secret>| {
-        let slot = &slot;
-        let url = &url;
+        let request = &request;
         async move {
-            let answer: Array = io
-                .fetcher
-                .resource(slot, token.as_ref().map(Secret::expose))
+            request
+                .send(&io.fetcher, token.as_ref().map(Secret::expose))
                 .await
-                .map_err(|_| Error::Network {
-                    what: "the resource request".into(),
-                    url: url.clone(),
-                })?
-                .into();
-            Ok(ResourceAnswer {
-                status: answer.get(0).as_f64().unwrap_or_default() as u16,
-                www_authenticate: answer.get(1).as_string(),
-                redirected: false,
-            })
         }
     };
-    let end = flow::fetch(io, &inner.config, &url, &current_href(), send).await;
-    let raw_error = slot.get(2);
+    let end = flow::fetch(io, &inner.config, &request.url(), &current_href(), send).await;
     match end {
-        Ok(FetchEnd::Response) => Ok(slot.get(1)),
+        Ok(FetchEnd::Response) => Ok(request.response()),
         Ok(FetchEnd::Redirect(to)) => {
             redirect(io, inner.on_redirect.as_ref(), &to).await?;
             Err(js_err(Some(io), Error::RedirectStarted))
         }
-        Err(Error::Network { .. }) if !raw_error.is_undefined() => {
-            Err(raw_error.unchecked_into::<Array>().get(0))
-        }
+        Err(e @ Error::Network { .. }) => Err(request.rejection().unwrap_or_else(|| js_err(Some(io), e))),
         Err(e) => Err(js_err(Some(io), e)),
     }
 }
@@ -299,19 +262,19 @@ async fn authenticated_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) ->
 /// one). Tokens go where the app's `tokenStorage` said (`session`, `local`),
 /// or wait in `sessionStorage` for the next `McpAuth` (memory, custom).
 #[wasm_bindgen(js_name = finishAuth, unchecked_return_type = "Promise<{ serverUrl: string; returnTo: string; scope: string }>")]
-pub fn finish_auth(
+pub async fn finish_auth(
     #[wasm_bindgen(unchecked_param_type = "URLSearchParams | string")] params: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "string | null")] iss: JsValue,
-) -> JsValue {
-    spawn(finish(None, params, iss))
+) -> Result<JsValue, JsValue> {
+    finish(None, &params, &iss).await
 }
 
-/// Both `finishAuth`s, one task type: an instance's (its server only, its
-/// token storage), or the module-level one's (any pending flow, the storage
-/// its record names).
-async fn finish(inner: Option<Rc<Inner>>, params: JsValue, iss: JsValue) -> Result<JsValue, JsValue> {
+/// Both `finishAuth`s: an instance's (its server only, its token storage),
+/// or the module-level one's (any pending flow, the storage its record
+/// names).
+async fn finish(inner: Option<&Inner>, params: &JsValue, iss: &JsValue) -> Result<JsValue, JsValue> {
     let page_io;
-    let (io, server, target) = match &inner {
+    let (io, server, target) = match inner {
         Some(inner) => (&inner.io, Some(inner.config.server_url()), TokenTarget::Instance),
         None => {
             page_io = WebIo {
@@ -320,14 +283,18 @@ async fn finish(inner: Option<Rc<Inner>>, params: JsValue, iss: JsValue) -> Resu
                 local: Store::global("localStorage"),
                 tokens: Store::memory(),
                 on_status: None,
-                server_url: JsValue::UNDEFINED,
+                server_url: String::new(),
             };
             (&page_io, None, TokenTarget::FromRecord)
         }
     };
-    let input = callback_input(&params, iss).map_err(|e| js_err(Some(io), e))?;
+    let input = callback_input(params, iss).map_err(|e| js_err(Some(io), e))?;
     let f = flow::finish(io, &input, server, target)
         .await
         .map_err(|e| js_err(Some(io), e))?;
-    Ok(finished_to_js(&f))
+    Ok(to_js(&FinishedJs {
+        server_url: &f.server_url,
+        return_to: &f.return_to,
+        scope: scope::join(&f.scope),
+    }))
 }

@@ -1,84 +1,57 @@
 //! Reads the `McpAuth` options object into the core's `Config` and the web
 //! adapters. Only translation: every rule lives in the core.
 
+use js_sys::Function;
+use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::discovery::{DiscoveryOptions, ServerUrl};
-use crate::core::error::Error;
+use crate::core::error::{Error, Result};
 use crate::core::flow::{Config, StepUpPolicy, TokenScope};
 use crate::core::io::TokenStorage;
 use crate::core::registration::{check_redirect_uri, ClientConfig};
 use crate::core::scope;
 use crate::web::fetch::Fetcher;
 use crate::web::storage::Store;
-use crate::web::{Function, WebIo};
+use crate::web::WebIo;
 
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 
-fn get(o: &JsValue, key: &str) -> JsValue {
-    crate::web::property(o, key)
+/// The options object as the app wrote it (js/index.d.ts `McpAuthOptions`).
+/// Unknown keys are ignored; `null` counts as absent.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Options {
+    server_url: Option<String>,
+    redirect_uri: Option<String>,
+    client_name: Option<String>,
+    client_uri: Option<String>,
+    logo_uri: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    client_metadata_url: Option<String>,
+    scope: Option<String>,
+    on_insufficient_scope: Option<OnInsufficientScope>,
+    timeout_ms: Option<f64>,
+    max_step_up_retries: Option<f64>,
+    allow_missing_pkce_metadata: Option<bool>,
+    /// `'session' | 'local' | 'memory'` or a Storage-like object.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    token_storage: JsValue,
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    fetch: JsValue,
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    on_status: JsValue,
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    on_redirect: JsValue,
 }
 
-/// Errors cross as the JS error already: a 4-byte value, where the core's
-/// `Error` would be copied through every early return.
-type Result<T> = std::result::Result<T, JsValue>;
-
-fn js(e: Error) -> JsValue {
-    super::js_err(None, e)
-}
-
-fn bad(key: &str, what: &str) -> JsValue {
-    js(Error::config(format!("{key} {what}")))
-}
-
-fn string(o: &JsValue, key: &str) -> Result<Option<String>> {
-    let v = get(o, key);
-    if v.is_null_or_undefined() {
-        return Ok(None);
-    }
-    v.as_string()
-        .map(Some)
-        .ok_or_else(|| bad(key, "must be a string"))
-}
-
-fn required(o: &JsValue, key: &str) -> Result<String> {
-    string(o, key)?.ok_or_else(|| bad(key, "is required"))
-}
-
-fn function(o: &JsValue, key: &str) -> Result<Option<Function>> {
-    let v = get(o, key);
-    if v.is_null_or_undefined() {
-        return Ok(None);
-    }
-    v.dyn_into::<Function>()
-        .map(Some)
-        .map_err(|_| bad(key, "must be a function"))
-}
-
-fn number(o: &JsValue, key: &str, default: f64) -> Result<f64> {
-    let v = get(o, key);
-    if v.is_null_or_undefined() {
-        return Ok(default);
-    }
-    v.as_f64()
-        .filter(|n| n.is_finite() && *n >= 0.0)
-        .ok_or_else(|| bad(key, "must be a non-negative number"))
-}
-
-fn token_store(v: &JsValue) -> Result<(Store, TokenStorage)> {
-    Ok(match v.as_string().as_deref() {
-        None if v.is_null_or_undefined() => (Store::global("sessionStorage"), TokenStorage::Session),
-        Some("session") => (Store::global("sessionStorage"), TokenStorage::Session),
-        Some("local") => (Store::global("localStorage"), TokenStorage::Local),
-        Some("memory") => (Store::memory(), TokenStorage::Memory),
-        Some(other) => {
-            return Err(js(Error::config(format!(
-                "tokenStorage must be 'session', 'local', 'memory' or a Storage-like object, not {}",
-                crate::codec::to_string(other)
-            ))))
-        }
-        None => (Store::custom(v.clone()).map_err(js)?, TokenStorage::Custom),
-    })
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum OnInsufficientScope {
+    #[default]
+    Reauthorize,
+    Throw,
 }
 
 /// Everything one `McpAuth` holds.
@@ -88,52 +61,94 @@ pub struct Parsed {
     pub on_redirect: Option<Function>,
 }
 
-pub fn parse(o: &JsValue) -> Result<Parsed> {
-    if !o.is_object() {
-        return Err(js(Error::config("options must be an object")));
+fn read(options: &JsValue) -> Result<Options> {
+    if !options.is_object() {
+        return Err(Error::config("options must be an object"));
     }
-    let server = ServerUrl::parse(&required(o, "serverUrl")?).map_err(js)?;
-    let redirect_uri = required(o, "redirectUri")?;
-    check_redirect_uri(&redirect_uri).map_err(js)?;
-    let throw = match string(o, "onInsufficientScope")?.as_deref() {
-        None | Some("reauthorize") => false,
-        Some("throw") => true,
-        Some(_) => {
-            return Err(js(Error::config(
-                "onInsufficientScope must be 'reauthorize' or 'throw'",
-            )))
+    let deserializer = serde_wasm_bindgen::Deserializer::from(options.clone());
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.into_inner();
+        if key == "onInsufficientScope" {
+            Error::config("onInsufficientScope must be 'reauthorize' or 'throw'")
+        } else {
+            Error::config(format!("{key}: {inner}"))
         }
-    };
-    let (tokens, token_storage) = token_store(&get(o, "tokenStorage"))?;
-    let timeout_ms = number(o, "timeoutMs", DEFAULT_TIMEOUT_MS as f64)? as u32;
-    let client_name = string(o, "clientName")?;
-    let client_uri = string(o, "clientUri")?;
-    let logo_uri = string(o, "logoUri")?;
-    let client_id = string(o, "clientId")?;
-    let client_secret = string(o, "clientSecret")?;
-    let client_metadata_url = string(o, "clientMetadataUrl")?;
-    let app_scope = string(o, "scope")?;
-    let max_retries = number(o, "maxStepUpRetries", 1.0)? as u32;
-    let fetcher = Fetcher::new(function(o, "fetch")?, timeout_ms).map_err(js)?;
-    let on_status = function(o, "onStatus")?;
-    let on_redirect = function(o, "onRedirect")?;
+    })
+}
+
+fn required(value: Option<String>, key: &str) -> Result<String> {
+    value.ok_or_else(|| Error::config(format!("{key} is required")))
+}
+
+fn function(value: JsValue, key: &str) -> Result<Option<Function>> {
+    if value.is_null_or_undefined() {
+        return Ok(None);
+    }
+    value
+        .dyn_into::<Function>()
+        .map(Some)
+        .map_err(|_| Error::config(format!("{key} must be a function")))
+}
+
+fn count(value: Option<f64>, key: &str, default: u32) -> Result<u32> {
+    match value {
+        None => Ok(default),
+        Some(n) if n.is_finite() && n >= 0.0 => Ok(n.min(f64::from(u32::MAX)) as u32),
+        Some(_) => Err(Error::config(format!("{key} must be a non-negative number"))),
+    }
+}
+
+/// `tokenStorage`: the core's `TokenStorage` and the store behind it.
+fn token_storage(value: JsValue) -> Result<(TokenStorage, Store)> {
+    if value.is_null_or_undefined() {
+        return Ok((TokenStorage::Session, Store::global("sessionStorage")));
+    }
+    match value.as_string().as_deref() {
+        Some("session") => Ok((TokenStorage::Session, Store::global("sessionStorage"))),
+        Some("local") => Ok((TokenStorage::Local, Store::global("localStorage"))),
+        Some("memory") => Ok((TokenStorage::Memory, Store::memory())),
+        Some(other) => Err(Error::config(format!(
+            "tokenStorage must be 'session', 'local', 'memory' or a Storage-like object, not {other:?}"
+        ))),
+        None if value.is_object() => Ok((TokenStorage::Custom, Store::custom(value)?)),
+        None => Err(Error::config(
+            "tokenStorage must be 'session', 'local', 'memory' or a Storage-like object",
+        )),
+    }
+}
+
+pub fn parse(options: &JsValue) -> Result<Parsed> {
+    let o = read(options)?;
+    let server = ServerUrl::parse(&required(o.server_url, "serverUrl")?)?;
+    let redirect_uri = required(o.redirect_uri, "redirectUri")?;
+    check_redirect_uri(&redirect_uri)?;
+    let (token_storage, tokens) = token_storage(o.token_storage)?;
+    let timeout_ms = count(o.timeout_ms, "timeoutMs", DEFAULT_TIMEOUT_MS)?;
+    let max_retries = count(o.max_step_up_retries, "maxStepUpRetries", 1)?;
+    let fetcher = Fetcher::new(function(o.fetch, "fetch")?, timeout_ms)?;
+    let on_status = function(o.on_status, "onStatus")?;
+    let on_redirect = function(o.on_redirect, "onRedirect")?;
     let config = Config {
         server: server.clone(),
         client: ClientConfig {
             redirect_uri,
-            client_name,
-            client_uri,
-            logo_uri,
-            client_id,
-            client_secret,
-            client_metadata_url,
+            client_name: o.client_name,
+            client_uri: o.client_uri,
+            logo_uri: o.logo_uri,
+            client_id: o.client_id,
+            client_secret: o.client_secret,
+            client_metadata_url: o.client_metadata_url,
         },
-        app_scope: scope::split(&app_scope.unwrap_or_default()),
+        app_scope: scope::split(o.scope.as_deref().unwrap_or_default()),
         discovery: DiscoveryOptions {
-            allow_missing_pkce_metadata: get(o, "allowMissingPkceMetadata") == JsValue::TRUE,
+            allow_missing_pkce_metadata: o.allow_missing_pkce_metadata.unwrap_or(false),
         },
         token_storage,
-        step_up: StepUpPolicy { throw, max_retries },
+        step_up: StepUpPolicy {
+            throw: o.on_insufficient_scope.unwrap_or_default() == OnInsufficientScope::Throw,
+            max_retries,
+        },
         send_token_to: TokenScope::default(),
     };
     let io = WebIo {
@@ -142,7 +157,7 @@ pub fn parse(o: &JsValue) -> Result<Parsed> {
         local: Store::global("localStorage"),
         tokens,
         on_status,
-        server_url: server.as_written.into(),
+        server_url: config.server_url().to_string(),
     };
     Ok(Parsed {
         config,

@@ -1,66 +1,65 @@
 //! `fetch` for the core's plain-data requests, and for the app's own
 //! resource requests.
 //!
-//! The core's probes of one discovery step are sent together and awaited
-//! with `Promise.all` (in `js/host.js`), so a deep fallback chain costs one
-//! round trip. A rejected `fetch` is a `NetworkError` outcome (in browsers:
-//! CORS, most often); a probe the core marks retryable is sent once more
-//! without custom headers (P-8), which spares servers that do not allow them
-//! in preflights.
+//! Every request goes through one function: the app's `fetch` option when
+//! given, else the global `fetch` (pages, workers, Node ≥ 20). Requests are
+//! built and responses read with gloo-net; gloo-net's own `send` is not used,
+//! since it always calls the global `fetch`.
+//!
+//! The core's probes of one discovery step are sent together, so a deep
+//! fallback chain costs one round trip; the answers come back in request
+//! order. A rejected `fetch` is a `NetworkError` outcome (in browsers: CORS,
+//! most often); a probe the core marks retryable is sent once more without
+//! its headers (P-8), which spares servers that do not allow them in
+//! preflights. A request still unanswered after `timeoutMs` is aborted by
+//! `AbortSignal.timeout` and reported as a `Timeout` (P-33).
 
-use crate::web::{Array, Function};
+use std::cell::RefCell;
+
+use futures_util::future::join_all;
+use gloo_net::http::{Method as GlooMethod, RequestBuilder, Response};
+use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::AbortSignal;
 
-use crate::codec::to_string as quote;
 use crate::core::error::{Error, Result};
-use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse};
-use crate::web::global;
-use crate::web::task::{wait, Wait};
+use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse, Method};
+use crate::core::io::ResourceAnswer;
+use crate::web::{error_name, global, property};
 
-#[wasm_bindgen(module = "/js/host.js")]
+#[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_name = __mcpFetchAll)]
-    fn fetch_all(f: &Function, this: &JsValue, timeout_ms: f64, requests: &JsValue) -> JsValue;
-    #[wasm_bindgen(js_name = __mcpSendResource)]
-    fn send_resource(f: &Function, this: &JsValue, slot: &JsValue, token: &JsValue) -> JsValue;
+    /// `AbortSignal.timeout(ms)`; throws where the platform lacks it.
+    #[wasm_bindgen(catch, js_namespace = AbortSignal, js_name = timeout)]
+    fn abort_signal_timeout(ms: u32) -> std::result::Result<AbortSignal, JsValue>;
+}
+
+/// Why a request produced no response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    Network,
+    Timeout,
+}
+
+impl Failure {
+    fn of(rejection: &JsValue) -> Failure {
+        if error_name(rejection) == "TimeoutError" {
+            Failure::Timeout
+        } else {
+            Failure::Network
+        }
+    }
 }
 
 #[derive(Clone)]
 pub struct Fetcher {
     fetch_fn: Function,
-    /// `this` for the call: browsers throw "Illegal invocation" otherwise.
+    /// `this` for the call: browsers throw "Illegal invocation" for the
+    /// global `fetch` called on anything but the global object.
     this: JsValue,
+    /// 0: no limit.
     pub timeout_ms: u32,
-}
-
-/// `[method, url, [[name, value], ...], body | null, retry]` per request.
-fn requests_json(requests: &[HttpRequest]) -> String {
-    let mut s = String::from("[");
-    for (i, r) in requests.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push('[');
-        s.push_str(&quote(r.method.as_str()));
-        s.push(',');
-        s.push_str(&quote(&r.url));
-        s.push_str(",[");
-        for (j, (k, v)) in r.headers.iter().enumerate() {
-            if j > 0 {
-                s.push(',');
-            }
-            s.push('[');
-            s.push_str(&quote(k));
-            s.push(',');
-            s.push_str(&quote(v));
-            s.push(']');
-        }
-        s.push_str("],");
-        s.push_str(r.body.as_deref().map(quote).as_deref().unwrap_or("null"));
-        s.push_str(if r.retry_without_headers { ",1]" } else { ",0]" });
-    }
-    s.push(']');
-    s
 }
 
 impl Fetcher {
@@ -70,10 +69,10 @@ impl Fetcher {
             Some(f) => (f, JsValue::UNDEFINED),
             None => {
                 let f = global("fetch")
-                    .unwrap_or_default()
-                    .dyn_into::<Function>()
-                    .map_err(|_| Error::config("no global fetch; pass the fetch option"))?;
-                (f, global("globalThis").unwrap_or_default())
+                    .ok()
+                    .and_then(|f| f.dyn_into::<Function>().ok())
+                    .ok_or_else(|| Error::config("no global fetch; pass the fetch option"))?;
+                (f, js_sys::global().into())
             }
         };
         Ok(Fetcher {
@@ -83,34 +82,157 @@ impl Fetcher {
         })
     }
 
-    /// The app's resource request (the JS `Request` in `slot`, see
-    /// `__mcpRequest`), cloned, with the bearer token if any. The response,
-    /// or the raw rejection, stays in the slot; resolves to
-    /// `[status, WWW-Authenticate]`.
-    pub fn resource(&self, slot: &JsValue, token: Option<&str>) -> Wait {
-        let token = token.map_or(JsValue::UNDEFINED, JsValue::from);
-        wait(send_resource(&self.fetch_fn, &self.this, slot, &token))
+    /// Calls the fetch function with `request` and awaits its answer (a
+    /// plain value from an app's `fetch` counts as the answer).
+    async fn call(&self, request: &JsValue) -> std::result::Result<JsValue, JsValue> {
+        let answer = self.fetch_fn.call1(&self.this, request)?;
+        JsFuture::from(Promise::resolve(&answer)).await
+    }
+
+    fn signal(&self) -> Option<AbortSignal> {
+        if self.timeout_ms == 0 {
+            return None;
+        }
+        abort_signal_timeout(self.timeout_ms).ok()
     }
 
     /// Sends all requests at once; answers in request order.
-    pub async fn all(&self, requests: Vec<HttpRequest>) -> Vec<FetchOutcome> {
-        let n = requests.len();
-        let p = fetch_all(
-            &self.fetch_fn,
-            &self.this,
-            self.timeout_ms.into(),
-            &requests_json(&requests).into(),
-        );
-        // Never rejects: each request reports its own outcome.
-        let answers: Array = wait(p).await.unwrap_or_default().into();
-        (0..n as u32)
-            .map(|i| match answers.get(2 * i).as_f64() {
-                Some(status) => FetchOutcome::Response(HttpResponse::new(
-                    status as u16,
-                    answers.get(2 * i + 1).as_string().unwrap_or_default(),
-                )),
-                None => FetchOutcome::NetworkError,
-            })
-            .collect()
+    pub async fn all(&self, requests: &[HttpRequest]) -> Vec<FetchOutcome> {
+        join_all(requests.iter().map(|r| self.send(r))).await
+    }
+
+    /// One core request, retried without its headers after a network
+    /// failure when the core allows it (P-8).
+    pub async fn send(&self, request: &HttpRequest) -> FetchOutcome {
+        let mut answer = self.attempt(request, true).await;
+        if answer == Err(Failure::Network) && request.retry_without_headers {
+            answer = self.attempt(request, false).await;
+        }
+        match answer {
+            Ok(response) => FetchOutcome::Response(response),
+            Err(Failure::Network) => FetchOutcome::NetworkError,
+            Err(Failure::Timeout) => FetchOutcome::Timeout {
+                url: request.url.clone(),
+                after_ms: self.timeout_ms,
+            },
+        }
+    }
+
+    async fn attempt(
+        &self,
+        request: &HttpRequest,
+        with_headers: bool,
+    ) -> std::result::Result<HttpResponse, Failure> {
+        let method = match request.method {
+            Method::Get => GlooMethod::GET,
+            Method::Post => GlooMethod::POST,
+        };
+        let mut builder = RequestBuilder::new(&request.url).method(method);
+        if with_headers {
+            for (name, value) in &request.headers {
+                builder = builder.header(name, value);
+            }
+        }
+        let signal = self.signal();
+        builder = builder.abort_signal(signal.as_ref());
+        let built = match &request.body {
+            Some(body) => builder.body(body.as_str()),
+            None => builder.build(),
+        };
+        let js_request: web_sys::Request = built.map_err(|_| Failure::Network)?.into();
+        let answer = self.call(&js_request).await.map_err(|e| Failure::of(&e))?;
+        let js_response = response_like(answer).ok_or(Failure::Network)?;
+        let text = js_response.text().map_err(|e| Failure::of(&e))?;
+        let body = JsFuture::from(text).await.map_err(|e| Failure::of(&e))?;
+        let response = Response::from(js_response);
+        let mut answer = HttpResponse::new(response.status(), body.as_string().unwrap_or_default());
+        answer.headers = response.headers().entries().collect();
+        Ok(answer)
+    }
+}
+
+/// A `Response`, or an object shaped like one: an app's `fetch` may come
+/// from another realm or a polyfill, whose responses are no `instanceof
+/// Response` here.
+fn response_like(v: JsValue) -> Option<web_sys::Response> {
+    let shaped =
+        property(&v, "text").is_function() && property(&property(&v, "headers"), "entries").is_function();
+    shaped.then(|| v.unchecked_into())
+}
+
+/// One `auth.fetch` call: the app's request, kept as a JS `Request` so that
+/// bodies, streams and signals behave as with plain `fetch`, and cloned per
+/// attempt because a body can be read once. The last response and a raw
+/// rejection of the app's `fetch` are kept to reach the app unchanged.
+pub struct ResourceRequest {
+    request: web_sys::Request,
+    response: RefCell<JsValue>,
+    rejection: RefCell<Option<JsValue>>,
+}
+
+impl ResourceRequest {
+    /// `new Request(input, init)`; the error is what the constructor threw.
+    pub fn new(input: &JsValue, init: &JsValue) -> std::result::Result<ResourceRequest, JsValue> {
+        let constructor: Function = global("Request")?
+            .dyn_into()
+            .map_err(|_| JsValue::from(js_sys::TypeError::new("Request is not available")))?;
+        let request = Reflect::construct(&constructor, &js_sys::Array::of2(input, init))?;
+        Ok(ResourceRequest {
+            request: request.unchecked_into(),
+            response: RefCell::new(JsValue::UNDEFINED),
+            rejection: RefCell::new(None),
+        })
+    }
+
+    pub fn url(&self) -> String {
+        self.request.url()
+    }
+
+    /// Sends a clone of the request, with `Authorization: Bearer` when a
+    /// token is given (P-27: the flow decides).
+    pub async fn send(&self, fetcher: &Fetcher, token: Option<&str>) -> Result<ResourceAnswer> {
+        let attempt = async {
+            let request = self.request.clone()?;
+            if let Some(token) = token {
+                request
+                    .headers()
+                    .set("Authorization", &format!("Bearer {token}"))?;
+            }
+            fetcher.call(&request).await
+        };
+        let response = attempt.await.map_err(|e| {
+            self.rejection.replace(Some(e));
+            Error::Network {
+                what: "the resource request".into(),
+                url: self.request.url(),
+            }
+        })?;
+        let status = property(&response, "status").as_f64().unwrap_or_default() as u16;
+        let headers = property(&response, "headers");
+        let www_authenticate = if headers.is_object() {
+            headers
+                .unchecked_into::<web_sys::Headers>()
+                .get("WWW-Authenticate")
+                .ok()
+                .flatten()
+        } else {
+            None
+        };
+        self.response.replace(response);
+        Ok(ResourceAnswer {
+            status,
+            www_authenticate,
+            redirected: false,
+        })
+    }
+
+    /// The last response the app's `fetch` gave.
+    pub fn response(&self) -> JsValue {
+        self.response.borrow().clone()
+    }
+
+    /// What the app's `fetch` rejected with, if it did.
+    pub fn rejection(&self) -> Option<JsValue> {
+        self.rejection.borrow().clone()
     }
 }

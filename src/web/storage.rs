@@ -5,43 +5,55 @@
 //! blocked cookies) and `QuotaExceededError` when full: both become a typed
 //! `Error::Storage` instead of an exception escaping into the app.
 
-use crate::web::Array;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
 use wasm_bindgen::prelude::*;
 
 use crate::core::error::{Error, Result};
+use crate::web::{error_name, property};
 
-#[wasm_bindgen(module = "/js/host.js")]
+#[wasm_bindgen]
 extern "C" {
-    /// `[result]` of a Storage call (`'keys'`: every key; `'has'`: whether
-    /// method `key` exists); undefined when there is no such method; the
-    /// storage error's text when it throws.
-    #[wasm_bindgen(js_name = __mcpStore)]
-    fn js_store(o: &JsValue, op: &JsValue, key: &JsValue, value: &JsValue) -> JsValue;
-    /// A new Storage-like object over a `Map`.
-    #[wasm_bindgen(js_name = __mcpMemory)]
-    fn js_memory() -> JsValue;
+    /// Web Storage, or an app object with the same methods (called by name,
+    /// so any object with them works).
+    #[derive(Clone)]
+    pub type StorageLike;
+    #[wasm_bindgen(method, catch, js_name = getItem)]
+    fn get_item(this: &StorageLike, key: &str) -> std::result::Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = setItem)]
+    fn set_item(this: &StorageLike, key: &str, value: &str) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = removeItem)]
+    fn remove_item(this: &StorageLike, key: &str) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn key(this: &StorageLike, index: u32) -> std::result::Result<JsValue, JsValue>;
 }
 
-/// A Storage-like JS object (a memory store is one too, from
-/// `__mcpMemory`), or, when reading the global storage itself threw (e.g.
-/// `SecurityError`), that error's name as a JS string.
 #[derive(Clone)]
-pub struct Store(JsValue);
+pub enum Store {
+    Object(StorageLike),
+    Memory(Rc<RefCell<BTreeMap<String, String>>>),
+    /// Reading the global storage itself threw; the error's name.
+    Unavailable(String),
+}
 
-fn no_method(name: &str) -> Error {
-    Error::config(format!("tokenStorage has no {name} method"))
+fn failed(op: &str, e: &JsValue) -> Error {
+    Error::Storage {
+        what: format!("{op} failed ({})", error_name(e)),
+    }
 }
 
 impl Store {
     pub fn memory() -> Store {
-        Store(js_memory())
+        Store::Memory(Rc::default())
     }
 
     /// `globalThis[name]`; absent → memory (Node, workers), throwing → unavailable.
     pub fn global(name: &str) -> Store {
         match crate::web::global(name) {
-            Err(error_name) => Store(error_name),
-            Ok(v) if v.is_object() => Store(v),
+            Err(e) => Store::Unavailable(error_name(&e)),
+            Ok(v) if v.is_object() => Store::Object(v.unchecked_into()),
             Ok(_) => Store::memory(),
         }
     }
@@ -49,46 +61,72 @@ impl Store {
     /// An app-supplied object; checked for the three methods up front.
     pub fn custom(obj: JsValue) -> Result<Store> {
         for m in ["getItem", "setItem", "removeItem"] {
-            if js_store(&obj, &"has".into(), &m.into(), &JsValue::UNDEFINED).is_undefined() {
-                return Err(no_method(m));
+            if !property(&obj, m).is_function() {
+                return Err(Error::config(format!("tokenStorage has no {m} method")));
             }
         }
-        Ok(Store(obj))
+        Ok(Store::Object(obj.unchecked_into()))
     }
 
-    /// `o[op](key, value)` through `__mcpStore`.
-    fn call(&self, op: &str, key: &str, value: Option<&str>) -> Result<JsValue> {
-        if let Some(name) = self.0.as_string() {
-            return Err(Error::Storage {
-                what: format!("storage is unavailable ({name})"),
-            });
-        }
-        let value = value.map_or(JsValue::UNDEFINED, JsValue::from);
-        let r = js_store(&self.0, &op.into(), &key.into(), &value);
-        if r.is_undefined() {
-            return Err(no_method(op));
-        }
-        match r.as_string() {
-            Some(what) => Err(Error::Storage { what }),
-            None => Ok(r.unchecked_into::<Array>().get(0)),
+    fn unavailable(name: &str) -> Error {
+        Error::Storage {
+            what: format!("storage is unavailable ({name})"),
         }
     }
 
     pub fn get(&self, key: &str) -> Result<Option<String>> {
-        Ok(self.call("getItem", key, None)?.as_string())
+        match self {
+            Store::Object(o) => Ok(o.get_item(key).map_err(|e| failed("getItem", &e))?.as_string()),
+            Store::Memory(m) => Ok(m.borrow().get(key).cloned()),
+            Store::Unavailable(name) => Err(Store::unavailable(name)),
+        }
     }
 
     pub fn set(&self, key: &str, value: &str) -> Result<()> {
-        self.call("setItem", key, Some(value)).map(drop)
+        match self {
+            Store::Object(o) => o.set_item(key, value).map_err(|e| failed("setItem", &e)),
+            Store::Memory(m) => {
+                m.borrow_mut().insert(key.into(), value.into());
+                Ok(())
+            }
+            Store::Unavailable(name) => Err(Store::unavailable(name)),
+        }
     }
 
     pub fn remove(&self, key: &str) -> Result<()> {
-        self.call("removeItem", key, None).map(drop)
+        match self {
+            Store::Object(o) => o.remove_item(key).map_err(|e| failed("removeItem", &e)),
+            Store::Memory(m) => {
+                m.borrow_mut().remove(key);
+                Ok(())
+            }
+            Store::Unavailable(name) => Err(Store::unavailable(name)),
+        }
     }
 
-    /// All keys; a custom store without `key()`/`length` lists none.
+    /// All keys, by `length` and `key(i)`; a custom store without `key()`
+    /// lists none.
     pub fn keys(&self) -> Result<Vec<String>> {
-        let keys: Array = self.call("keys", "", None)?.into();
-        Ok((0..).map_while(|i| keys.get(i).as_string()).collect())
+        match self {
+            Store::Object(o) => {
+                if !property(o, "key").is_function() {
+                    return Ok(Vec::new());
+                }
+                let length = js_sys::Reflect::get(o, &"length".into()).map_err(|e| failed("length", &e))?;
+                let n = length
+                    .as_f64()
+                    .filter(|n| n.is_finite() && *n > 0.0)
+                    .unwrap_or(0.0) as u32;
+                let mut keys = Vec::new();
+                for i in 0..n {
+                    if let Some(k) = o.key(i).map_err(|e| failed("key", &e))?.as_string() {
+                        keys.push(k);
+                    }
+                }
+                Ok(keys)
+            }
+            Store::Memory(m) => Ok(m.borrow().keys().cloned().collect()),
+            Store::Unavailable(name) => Err(Store::unavailable(name)),
+        }
     }
 }
