@@ -9,14 +9,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/tools/node_modules/.bin:$PATH"
 
-# Two figures, gzip -9 of wasm + JS glue + entry + snippets:
-# - TARGET: the budget the package must reach (45 KB). Not met yet: it is
-#   printed with the gap, so every build shows how far off it is.
-# - CEILING: enforced now, a little above today's size, so nothing grows
-#   while the gap is being closed. Lower it with every cut; it ends at TARGET.
-#   (54,700: +447 bytes for the package entry's init guard and bound fetch.)
-TARGET_GZIP_BYTES=46080
-CEILING_GZIP_BYTES=${CEILING_GZIP_BYTES:-54700}
+# The package's size, gzip -9 of wasm + JS glue + entry + snippets, is
+# printed with every build and may not exceed CEILING: the size measured
+# after the rebuild on the ecosystem's crates (issue 8) plus 3 %. Raise it
+# only with a measured reason in the commit.
+CEILING_GZIP_BYTES=${CEILING_GZIP_BYTES:-400000}
+# For comparison: the MCP TypeScript SDK 2.x client auth with its transport,
+# bundled and minified for a browser (measured for issue 8).
+SDK_GZIP_BYTES=82000
 
 say() { echo "[build] $*"; }
 
@@ -39,6 +39,7 @@ if stamp_ok wasm "$wasm_hash" && [ -f pkg/mcp_web_auth_bg.wasm ] && [ -f pkg/mcp
   say "1/3 wasm: up to date (Cargo.toml, Cargo.lock, src/, js/ snippets unchanged), skipped"
 else
   rm -f pkg/.stamp-wasm pkg/.stamp-pkg
+  rm -rf pkg/snippets # snippets of an older build must not ship or count
   say "1/3 wasm: wasm-pack build --target web --release (cargo, wasm-bindgen, wasm-opt; about 50 s cold, a few s warm)"
   # Panic locations name source files: strip the machine's paths (smaller, and
   # the same bytes on every machine).
@@ -90,11 +91,7 @@ for f in "$wasm" pkg/mcp_web_auth.js pkg/index.js $snippets; do
   total_raw=$((total_raw + $(size "$f"))); total_gz=$((total_gz + $(gz "$f")))
 done
 printf '%-44s %9s %9s\n' total "$total_raw" "$total_gz"
-if [ "$total_gz" -gt "$TARGET_GZIP_BYTES" ]; then
-  echo "size: $total_gz bytes gzip, over the $TARGET_GZIP_BYTES-byte target by $((total_gz - TARGET_GZIP_BYTES)) (not met yet); enforced ceiling $CEILING_GZIP_BYTES"
-else
-  echo "size: $total_gz bytes gzip, within the $TARGET_GZIP_BYTES-byte target"
-fi
+echo "size: $total_gz bytes gzip (ceiling $CEILING_GZIP_BYTES); the MCP TypeScript SDK 2.x client auth with its transport: about $SDK_GZIP_BYTES"
 if [ "$total_gz" -gt "$CEILING_GZIP_BYTES" ]; then
   echo "size ceiling exceeded: $total_gz > $CEILING_GZIP_BYTES bytes gzip" >&2
   exit 1
