@@ -116,6 +116,7 @@ function machine(browserVersion) {
     node: process.version,
     chromium: browserVersion,
     commit,
+    load: os.loadavg()[0],
   };
 }
 
@@ -401,7 +402,7 @@ async function main() {
         const prep = await withTimeout(page.evaluate((a) => window.bench.overheadPrepare(a), { serverUrl: `${fast.origin}/mcp`, issuer: fastIssuer }), FLOW_TIMEOUT_MS, 'overhead sign-in');
         if (prep.error || prep.status !== 200) throw new Error(`no valid token for the overhead run: ${prep.error || `status ${prep.status}`}`);
         const token = [...tokens][0];
-        const args = { token, n: CALLS, block: Math.max(100, Math.floor(CALLS / 10)), warmup: Math.min(500, CALLS) };
+        const args = { token, n: CALLS, block: Math.max(100, Math.floor(CALLS / 10)), warmup: Math.min(200, CALLS) };
         fast.clearLog();
         const net = await page.evaluate((a) => window.bench.overheadRun(a), { ...args, stub: false });
         net.preflights = fast.log.filter((e) => e.method === 'OPTIONS').length;
@@ -417,6 +418,7 @@ async function main() {
       }
     }
 
+    info.loadEnd = os.loadavg()[0];
     const report = render({ info, results, na, key, loads, overhead, sdkBundle, ourSize, seconds: (Date.now() - t0) / 1000 });
     console.log(`\n${report}`);
     writeFileSync(OUT, report);
@@ -437,7 +439,8 @@ function render({ info, results, na, key, loads, overhead, sdkBundle, ourSize, s
   L.push('Written by `make bench` (bench/run.mjs); numbers move from machine to machine and run to run: compare ratios, not milliseconds.');
   L.push('');
   L.push(`- date: ${info.date}; ${RUNS} runs per cell, each in a fresh browser context (median shown); took ${seconds.toFixed(0)} s`);
-  L.push(`- machine: ${info.cpu}, ${info.cores} cores, ${info.memGiB} GiB, ${info.os}`);
+  L.push(`- machine: ${info.cpu}, ${info.cores} cores, ${info.memGiB} GiB, ${info.os}; load average (1 min) ${info.load.toFixed(1)} at the start, ${info.loadEnd.toFixed(1)} at the end`);
+  if (Math.max(info.load, info.loadEnd) > info.cores) L.push(`- **warning: the machine was busy (load above its ${info.cores} cores): the times are inflated and noisy; the round-trip and request counts are not affected**`);
   L.push(`- Chromium ${info.chromium} (headless, Debian), Node ${info.node}`);
   L.push(`- mcp-web-auth at ${info.commit}: ${kb(ourSize.raw)} JS + wasm (${kb(ourSize.gzip)} gzip; wasm ${kb(ourSize.wasm)})`);
   L.push(`- MCP SDK: @modelcontextprotocol/client ${sdkBundle.version}, \`auth\` + \`extractWWWAuthenticateParams\` bundled by esbuild (minified): ${kb(sdkBundle.raw)} (${kb(sdkBundle.gzip)} gzip)`);
