@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 # supports LTS releases from 22 and warns on the machine's Node 20.
 NODE22 := $(CURDIR)/tools/node22/node_modules/node/bin/node
 
-.PHONY: demo test build tools fuzz test-fuzz lint test-host test-browser test-chromium test-node test-consumers test-stack test-e2e test-conformance test-types
+.PHONY: demo test build tools bench fuzz test-fuzz lint test-host test-browser test-chromium test-node test-consumers test-stack test-e2e test-conformance test-types
 
 tools:
 	@bash scripts/install-tools.sh
@@ -67,3 +67,12 @@ test-e2e:
 
 test-conformance:
 	@if [ -x tests/conformance/run.sh ]; then bash tests/conformance/run.sh; fi
+
+# A benchmark, not a test (not in `make test`; it never fails on numbers): this
+# package against the MCP TypeScript SDK's client auth in headless Chromium,
+# servers on loopback with 50 ms injected each way per request. Prints the
+# tables and writes bench/results.md (BENCH_RUNS, BENCH_CALLS: bench/run.mjs).
+bench: build
+	@if [ ! -d bench/node_modules ] || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then \
+	  echo "[bench] npm ci in bench"; (cd bench && npm ci --no-audit --no-fund --loglevel=error); fi
+	node bench/run.mjs
