@@ -23,7 +23,7 @@ test: tools lint test-host test-fuzz test-browser build test-types test-chromium
 lint:
 	cargo fmt --check
 	cargo clippy --all-targets -q -- -D warnings
-	cargo clippy --target wasm32-unknown-unknown -q -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --tests -q -- -D warnings
 
 test-host:
 	cargo test -q

@@ -67,7 +67,8 @@ async fn authorization_starts_in_a_worker() {
     ]))
     .expect("valid options");
     let req = AuthorizeRequest {
-        return_to: "/".into(),
+        return_to: Some("/".into()),
+        page_url: "http://127.0.0.1:9/app".into(),
         ..AuthorizeRequest::default()
     };
     match flow::authorize(&p.io, &p.config, &req).await.expect("authorize") {
