@@ -27,6 +27,9 @@ export interface FinishedAuth {
   scope: string;
 }
 
+/** What `auth.prefetch()` resolves to: the error it would have thrown, kept for you to look at. */
+export type PrefetchResult = { ready: true } | { ready: false; error: McpAuthError };
+
 /** What `auth.tokens()` shows: never the tokens themselves. */
 export interface TokenInfo {
   scope: string;
@@ -46,6 +49,15 @@ export class McpAuth {
   readonly fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
   /** Starts or confirms authorization without a resource request. */
   authorize(options?: { scope?: string; returnTo?: string }): Promise<'AUTHORIZED' | 'REDIRECT'>;
+  /**
+   * Discovery ahead of the user's click (the server's metadata, cached): the
+   * click then redirects after at most the registration request, or at once
+   * with `clientId` or `clientMetadataUrl`. No registration, no redirect, no
+   * `onStatus` events. Never rejects: a failed discovery resolves to
+   * `{ ready: false, error }`, keeps nothing, and the next `authorize`/`fetch`
+   * discovers again (throwing its own error if the problem persists).
+   */
+  prefetch(): Promise<PrefetchResult>;
   /** Completes this server's pending flow on the redirect page (or in a worker, see the README). */
   finishAuth(params: URLSearchParams | string, iss?: string | null): Promise<FinishedAuth>;
   /** For display: scope, expiry, whether a refresh token exists; `null` when signed out. */

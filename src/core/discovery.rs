@@ -6,6 +6,19 @@
 //! trip per step however deep the fallback chain is, yet the result is the
 //! one a sequential client would get.
 //!
+//! Most MCP servers host their authorization server on their own origin, so
+//! the first step also asks, speculatively, for that origin's AS metadata
+//! (P-5 for the issuer `scheme://host[:port]`). When the PRM then names an
+//! issuer whose P-5 URLs are exactly those (the origin; P-3a's origin too),
+//! the answers are already in and the AS-metadata round trip is saved; for
+//! any other issuer they are dropped. They are the answers to the very
+//! requests the second step would send, so nothing is trusted that would not
+//! be otherwise: P-5's priority order and P-6's exact issuer check apply to
+//! them as to any answer. Issuer identity stays exact (RFC 8414 §3.3): a PRM
+//! naming `https://h/` is served by the same URLs as `https://h`, so the
+//! answers are reused, but metadata saying `"issuer": "https://h"` is then a
+//! mismatch for `https://h/`, as it always was.
+//!
 //! The two metadata documents are read into [`PrmDocument`] and
 //! [`AsMetadataDocument`] as the servers write them; validation turns them
 //! into [`ProtectedResource`] and [`AsMetadata`]. Identifiers (`resource`,
@@ -423,11 +436,14 @@ fn discovery_requests<'a>(urls: impl Iterator<Item = &'a String>) -> Vec<HttpReq
     urls.map(|url| HttpRequest::discovery(url.clone())).collect()
 }
 
-/// Step one of the state machine: waiting for the PRM answers.
+/// Step one of the state machine: waiting for the PRM answers (and the
+/// speculative AS-metadata answers for the server's origin).
 #[derive(Debug)]
 pub struct ExpectProtectedResource {
     server: ServerUrl,
     probes: Vec<PrmProbe>,
+    /// P-5's URLs for the server's origin as issuer, sent after the PRM probes.
+    speculative: Vec<String>,
     /// The 401 named the metadata URL: the server is not a 2025-03-26 one.
     hinted: bool,
     opts: DiscoveryOptions,
@@ -440,6 +456,8 @@ pub struct ExpectAuthorizationServer {
     prm: Option<ProtectedResource>,
     issuer: String,
     urls: Vec<String>,
+    /// The answers to `urls`, when they came with the PRM probes.
+    speculative_answers: Option<Vec<FetchOutcome>>,
     prm_all_network: bool,
     /// A PRM probe that timed out, for when nothing answers at all (P-33).
     prm_timeout: Option<Error>,
@@ -449,20 +467,27 @@ pub struct ExpectAuthorizationServer {
 impl ExpectProtectedResource {
     pub fn new(server: ServerUrl, resource_metadata: Option<&str>, opts: DiscoveryOptions) -> Result<Self> {
         let probes = prm_probes(&server, resource_metadata)?;
+        let speculative = as_metadata_urls(&server.origin())?;
         Ok(ExpectProtectedResource {
             server,
             probes,
+            speculative,
             hinted: resource_metadata.is_some(),
             opts,
         })
     }
 
-    /// All probes, in priority order; answer them in the same order.
+    /// The PRM probes in priority order, then the speculative AS-metadata
+    /// probes for the server's origin (P-5 order); answer them in this order.
     pub fn requests(&self) -> Vec<HttpRequest> {
-        discovery_requests(self.probes.iter().map(|p| &p.url))
+        discovery_requests(self.probes.iter().map(|p| &p.url).chain(&self.speculative))
     }
 
+    /// `outcomes` answers [`Self::requests`] in order. Without the
+    /// speculative answers (a shorter slice) the next step simply sends its
+    /// own probes.
     pub fn handle(self, outcomes: &[FetchOutcome]) -> Result<ExpectAuthorizationServer> {
+        let (outcomes, speculative) = outcomes.split_at(self.probes.len().min(outcomes.len()));
         let (prm, issuer, prm_all_network) = match select_prm(&self.probes, outcomes)? {
             PrmResult::Found(prm) => {
                 // No listed AS: the server's own origin, as in P-3a.
@@ -488,11 +513,16 @@ impl ExpectProtectedResource {
             PrmResult::Absent { all_network } => (None, self.server.origin(), all_network),
         };
         let urls = as_metadata_urls(&issuer)?;
+        // The same requests already answered: reuse, never re-send (P-5, P-6
+        // still judge them against `issuer`).
+        let speculative_answers =
+            (urls == self.speculative && speculative.len() == urls.len()).then(|| speculative.to_vec());
         Ok(ExpectAuthorizationServer {
             server: self.server,
             prm,
             issuer,
             urls,
+            speculative_answers,
             prm_all_network,
             prm_timeout: first_timeout(outcomes),
             opts: self.opts,
@@ -507,6 +537,13 @@ impl ExpectAuthorizationServer {
 
     pub fn requests(&self) -> Vec<HttpRequest> {
         discovery_requests(self.urls.iter())
+    }
+
+    /// The answers to [`Self::requests`] when they already arrived with the
+    /// PRM probes (the issuer is the server's origin): pass them to
+    /// [`Self::handle`] instead of sending the requests. `None` afterwards.
+    pub fn take_speculative_answers(&mut self) -> Option<Vec<FetchOutcome>> {
+        self.speculative_answers.take()
     }
 
     pub fn handle(self, outcomes: &[FetchOutcome]) -> Result<Discovered> {

@@ -798,7 +798,8 @@ fn p8_discovery_requests_send_accept_and_protocol_version() {
         .handle(&[ok(&prm("https://h/mcp", "https://as", "s")), status(404)])
         .expect("prm");
     requests.extend(as_step.requests());
-    assert_eq!(requests.len(), 4);
+    // Two PRM probes, two speculative probes of the origin, three for `https://as`.
+    assert_eq!(requests.len(), 6);
     for r in &requests {
         assert_eq!(r.method, crate::core::http::Method::Get, "{}", r.url);
         assert_eq!(r.header("Accept"), Some("application/json"), "{}", r.url);
@@ -823,6 +824,9 @@ fn state_machine_runs_from_prm_to_discovered() {
         [
             "https://mcp.example.com/.well-known/oauth-protected-resource/mcp",
             "https://mcp.example.com/.well-known/oauth-protected-resource",
+            // The speculative AS-metadata probes of the server's origin.
+            "https://mcp.example.com/.well-known/oauth-authorization-server",
+            "https://mcp.example.com/.well-known/openid-configuration",
         ]
     );
     let as_step = step
@@ -1203,4 +1207,80 @@ fn p32_oversized_metadata_stops_discovery_with_invalid_response() {
         .handle(&[FetchOutcome::TooLarge { url: prm_url }, net()])
         .expect_err("refused");
     assert_eq!(err.code(), "invalid_response");
+}
+
+// ---- P-5: the speculative AS-metadata probes of the server's origin ----
+
+#[test]
+fn p5_speculative_origin_probes_follow_the_prm_probes_in_one_batch() {
+    let step =
+        ExpectProtectedResource::new(server("https://h:8443/mcp"), Some("https://h:8443/prm"), strict())
+            .expect("step");
+    let urls: Vec<String> = step.requests().into_iter().map(|r| r.url).collect();
+    assert_eq!(
+        urls,
+        [
+            "https://h:8443/prm",
+            "https://h:8443/.well-known/oauth-authorization-server",
+            "https://h:8443/.well-known/openid-configuration",
+        ]
+    );
+}
+
+#[test]
+fn p5_speculative_answers_are_kept_only_for_the_origin_issuer() {
+    let cases = [
+        ("https://h", true),
+        // Same well-known URLs: the same answers (P-6 then judges the issuer string).
+        ("https://h/", true),
+        ("https://h/tenant", false),
+        ("https://as.example", false),
+    ];
+    for (issuer, kept) in cases {
+        let step = ExpectProtectedResource::new(server("https://h/mcp"), None, strict()).expect("step");
+        let doc = ok(&as_doc("https://h", "https://h"));
+        let mut as_step = step
+            .handle(&[
+                ok(&prm("https://h/mcp", issuer, "s")),
+                status(404),
+                doc.clone(),
+                status(404),
+            ])
+            .expect("prm");
+        assert_eq!(
+            as_step.take_speculative_answers(),
+            kept.then(|| vec![doc, status(404)]),
+            "{issuer}"
+        );
+        assert_eq!(as_step.take_speculative_answers(), None, "taken once");
+    }
+}
+
+#[test]
+fn p5_without_speculative_answers_the_next_step_sends_its_probes() {
+    let step = ExpectProtectedResource::new(server("https://h/mcp"), None, strict()).expect("step");
+    let mut as_step = step
+        .handle(&[
+            ok(&prm("https://h/mcp", "https://h", "s")),
+            status(404),
+            status(404),
+        ])
+        .expect("prm");
+    assert_eq!(as_step.take_speculative_answers(), None);
+    assert_eq!(as_step.requests().len(), 2);
+}
+
+#[test]
+fn p33_a_timed_out_speculative_probe_is_not_the_prm_step_timeout() {
+    let step = ExpectProtectedResource::new(server("https://h/mcp"), None, strict()).expect("step");
+    let timeout = FetchOutcome::Timeout {
+        url: "https://h/.well-known/oauth-authorization-server".into(),
+        after_ms: 5,
+    };
+    let mut as_step = step
+        .handle(&[net(), net(), timeout.clone(), net()])
+        .expect("no prm: P-3a");
+    let answers = as_step.take_speculative_answers().expect("origin is the issuer");
+    // The AS step reports its own timeout, the one in its answers.
+    assert!(matches!(as_step.handle(&answers), Err(Error::Timeout { .. })));
 }

@@ -109,8 +109,9 @@ enum Next<D, T> {
 }
 
 /// P-3..P-8, or the cache: the cached discovery, else the protected-resource
-/// probes. A challenge pointing at other metadata than the cached one means
-/// the server moved: discover again (P-12).
+/// probes (with the speculative AS-metadata probes of the server's origin).
+/// A challenge pointing at other metadata than the cached one means the
+/// server moved: discover again (P-12).
 fn plan_discovery(
     io: &impl Io,
     cfg: &Config,
@@ -123,19 +124,56 @@ fn plan_discovery(
             return Ok(Next::Done(cached));
         }
     }
-    io.status(Status::Discovering);
     let step = ExpectProtectedResource::new(cfg.server.clone(), hint, cfg.discovery)?;
     let reqs = step.requests();
     Ok(Next::Then((step, reqs)))
 }
 
+/// The AS-metadata answers already in, or the AS-metadata probes to send.
+type AsAnswers = Next<Vec<FetchOutcome>, Vec<HttpRequest>>;
+
+/// The AS-metadata answers already in (the speculative probes, when the
+/// issuer is the server's origin), else the AS-metadata probes to send.
 fn prm_answered(
     step: ExpectProtectedResource,
     answers: &[FetchOutcome],
-) -> Result<(ExpectAuthorizationServer, Vec<HttpRequest>)> {
-    let next = step.handle(answers)?;
-    let reqs = next.requests();
-    Ok((next, reqs))
+) -> Result<(ExpectAuthorizationServer, AsAnswers)> {
+    let mut next = step.handle(answers)?;
+    let then = match next.take_speculative_answers() {
+        Some(answers) => Next::Done(answers),
+        None => Next::Then(next.requests()),
+    };
+    Ok((next, then))
+}
+
+/// The discovery round trips: one when the AS is on the server's origin
+/// (or there is no PRM, P-3a), else two; cached for every later call.
+async fn discover(
+    io: &impl Io,
+    cfg: &Config,
+    step: ExpectProtectedResource,
+    reqs: Vec<HttpRequest>,
+) -> Result<Discovered> {
+    let answers = io.fetch_all(reqs).await;
+    let (as_step, then) = prm_answered(step, &answers)?;
+    let answers = match then {
+        Next::Done(answers) => answers,
+        Next::Then(reqs) => io.fetch_all(reqs).await,
+    };
+    discovered(io, cfg, as_step, &answers)
+}
+
+/// `auth.prefetch()`: discovery ahead of the user's click, cached where
+/// [`authorize`] reads it, so that the click costs at most the registration
+/// round trip (none with a pre-registered or CIMD client). Nothing that
+/// needs the user: no registration, no pending flow, no redirect; and no
+/// status events, as the user asked for nothing yet. A failure caches
+/// nothing: the next authorization discovers again.
+pub async fn prefetch(io: &impl Io, cfg: &Config) -> Result<Discovered> {
+    match plan_discovery(io, cfg, None, false)? {
+        Next::Done(cached) => Ok(cached),
+        Next::Then((step, reqs)) => discover(io, cfg, step, reqs).await,
+    }
 }
 
 fn discovered(
@@ -208,10 +246,8 @@ pub async fn authorize(io: &impl Io, cfg: &Config, req: &AuthorizeRequest) -> Re
     let d = match plan_discovery(io, cfg, req.challenge.as_ref(), req.rediscover)? {
         Next::Done(cached) => cached,
         Next::Then((prm_step, reqs)) => {
-            let answers = io.fetch_all(reqs).await;
-            let (as_step, reqs) = prm_answered(prm_step, &answers)?;
-            let answers = io.fetch_all(reqs).await;
-            discovered(io, cfg, as_step, &answers)?
+            io.status(Status::Discovering);
+            discover(io, cfg, prm_step, reqs).await?
         }
     };
     let (wanted, reg_scope) = match plan_authorize(io, cfg, req, &d)? {

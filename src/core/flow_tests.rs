@@ -14,6 +14,8 @@ use std::future::{ready, Ready};
 const REVOKE_URL: &str = "https://as.example.com/revoke";
 const ROOT_PRM_URL: &str = "https://mcp.example.com/.well-known/oauth-protected-resource";
 const OIDC_URL: &str = "https://as.example.com/.well-known/openid-configuration";
+const ORIGIN_AS_URL: &str = "https://mcp.example.com/.well-known/oauth-authorization-server";
+const ORIGIN_OIDC_URL: &str = "https://mcp.example.com/.well-known/openid-configuration";
 const PRM2_URL: &str = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp-moved";
 const ISSUER2: &str = "https://as2.example.com";
 const AS2_META_URL: &str = "https://as2.example.com/.well-known/oauth-authorization-server";
@@ -270,7 +272,19 @@ fn p3_cold_discovery_with_root_prm_fallback_takes_two_round_trips() {
     cfg.client.client_id = Some("pre-registered".into());
     block_on(authorize(&io, &cfg, &AuthorizeRequest::default())).expect("authorize");
     assert_eq!(io.round_trips.get(), 2);
-    assert_eq!(io.urls(), vec![PRM_URL, ROOT_PRM_URL, AS_META_URL, OIDC_URL]);
+    // The first round trip also carries the speculative probes of the
+    // server's origin (P-5 for `https://mcp.example.com`), dropped here.
+    assert_eq!(
+        io.urls(),
+        vec![
+            PRM_URL,
+            ROOT_PRM_URL,
+            ORIGIN_AS_URL,
+            ORIGIN_OIDC_URL,
+            AS_META_URL,
+            OIDC_URL
+        ]
+    );
     let d = store::load_discovery(&io, SERVER).expect("load").expect("saved");
     assert_eq!(d.resource, "https://mcp.example.com");
     assert_eq!(d.metadata.issuer, ISSUER);

@@ -25,3 +25,6 @@ pub mod token;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 pub(crate) mod testing;
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod round_trip_tests;

@@ -93,6 +93,8 @@ pub struct FakeIo {
     pub requests: RefCell<Vec<HttpRequest>>,
     /// How many `fetch_all` calls (round trips) were made.
     pub round_trips: Cell<usize>,
+    /// The URLs of each `fetch_all` call: what went out together.
+    pub batches: RefCell<Vec<Vec<String>>>,
     /// `sessionStorage` and the app's token storage: one tab's own.
     pub storage: RefCell<HashMap<(Area, String), String>>,
     /// `localStorage`: shared by the tabs of [`FakeIo::duplicate_tab`].
@@ -227,6 +229,9 @@ impl Io for FakeIo {
             WaitOnce(false).await;
         }
         self.round_trips.set(self.round_trips.get() + 1);
+        self.batches
+            .borrow_mut()
+            .push(requests.iter().map(|r| r.url.clone()).collect());
         requests
             .into_iter()
             .map(|r| {

@@ -7,7 +7,7 @@ pub mod options;
 
 use std::rc::Rc;
 
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Function, Object, Promise, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
@@ -184,6 +184,26 @@ impl McpAuth {
                     Ok("REDIRECT".into())
                 }
             }
+        })
+    }
+
+    /// Runs discovery now (the server's metadata, cached where `authorize`
+    /// and `fetch` read it), so that a later click redirects after at most
+    /// the registration. Nothing that needs the user, and no `onStatus`
+    /// events. Never rejects: resolves to `{ ready: true }`, or
+    /// `{ ready: false, error }` when discovery failed, in which case nothing
+    /// is kept and the next `authorize`/`fetch` discovers again.
+    #[wasm_bindgen(unchecked_return_type = "Promise<{ ready: true } | { ready: false; error: Error }>")]
+    pub fn prefetch(&self) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let status = Object::new();
+            let outcome = flow::prefetch(&inner.io, &inner.config).await;
+            Reflect::set(&status, &"ready".into(), &outcome.is_ok().into())?;
+            if let Err(e) = outcome {
+                Reflect::set(&status, &"error".into(), &errors::to_js(&e))?;
+            }
+            Ok(status.into())
         })
     }
 

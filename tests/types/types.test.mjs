@@ -27,12 +27,13 @@ test('the README snippets and the typed edge cases compile with tsc --strict; @t
   assert.ok(existsSync(tsc), 'tests/types/node_modules is missing: run scripts/install-tools.sh');
   assert.ok(existsSync(path.join(root, 'pkg', 'index.d.ts')), 'pkg/ is missing: make build');
   const blocks = readmeBlocks();
-  assert.deepEqual(Object.keys(blocks).sort(), ['callback.html', 'main.js', 'sdk.ts', 'vite.config.js']);
+  assert.deepEqual(Object.keys(blocks).sort(), ['callback.html', 'connect.js', 'main.js', 'sdk.ts', 'vite.config.js']);
   const out = path.join(here, 'generated');
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out);
   writeFileSync(path.join(out, 'readme-main.ts'), blocks['main.js']);
   writeFileSync(path.join(out, 'readme-sdk.ts'), blocks['sdk.ts']);
+  writeFileSync(path.join(out, 'readme-connect.ts'), blocks['connect.js']);
   const script = /<script type="module">\n([\s\S]*?)<\/script>/.exec(blocks['callback.html']);
   assert.ok(script, 'callback.html has a module script');
   writeFileSync(path.join(out, 'readme-callback.ts'), script[1]);
