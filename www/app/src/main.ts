@@ -219,9 +219,13 @@ let revocations: Revocation[] = [];
 // The library's `fetch` option: plain fetch, noting each RFC 7009 revocation
 // request (a form with `token` and `token_type_hint`) and its answer, so that
 // sign-out can say which token the server revoked. Never the token itself.
+// The library calls it with a `Request` (and no init); other callers may
+// pass a URL and init.
 async function observingFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  const body = input instanceof Request
+    ? await input.clone().text()
+    : typeof init?.body === 'string' ? init.body : init?.body instanceof URLSearchParams ? init.body.toString() : '';
   const res = await fetch(input, init);
-  const body = typeof init?.body === 'string' ? init.body : init?.body instanceof URLSearchParams ? init.body.toString() : '';
   if (body.includes('token_type_hint=')) {
     const form = new URLSearchParams(body);
     const hint = form.get('token_type_hint');
