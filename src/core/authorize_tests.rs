@@ -37,6 +37,7 @@ fn metadata(authorization_endpoint: &str, iss_supported: bool) -> AsMetadata {
         client_id_metadata_document_supported: false,
         token_endpoint_auth_methods_supported: None,
         from_document: true,
+        dpop_signing_alg_values_supported: Vec::new(),
     }
 }
 

@@ -9,6 +9,7 @@
 //! Web Storage, `crypto`, `navigator.locks` and `BroadcastChannel`; tests
 //! implement it with canned responses and maps.
 
+use crate::core::dpop::PublicJwk;
 use crate::core::error::Result;
 use crate::core::http::{FetchOutcome, HttpRequest};
 
@@ -124,4 +125,15 @@ pub trait Io {
     /// P-34: the message published for `consumed`, whether it arrived before
     /// this call or within `timeout_ms`; `None` when none came.
     async fn wait_for_rotation(&self, consumed: &str, timeout_ms: u32) -> Option<String>;
+    /// P-36: the public JWK of this issuer's DPoP key (ECDSA P-256, not
+    /// extractable), created on first use and kept where the callback page
+    /// and every tab find it (IndexedDB; memory where there is none).
+    async fn dpop_key(&self, issuer: &str) -> Result<PublicJwk>;
+    /// P-37: ECDSA P-256 SHA-256 over `signing_input` with that key, raw `r‖s`.
+    async fn dpop_sign(&self, issuer: &str, signing_input: &[u8]) -> Result<[u8; 64]>;
+    /// P-36: `signOut` forgets the key; the next authorization makes a new one.
+    async fn delete_dpop_key(&self, issuer: &str) -> Result<()>;
+    /// P-39: the latest `DPoP-Nonce` an origin sent (kept in memory).
+    fn dpop_nonce(&self, origin: &str) -> Option<String>;
+    fn set_dpop_nonce(&self, origin: &str, nonce: &str);
 }
