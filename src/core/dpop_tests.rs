@@ -5,23 +5,7 @@ use p256::ecdsa::signature::Verifier;
 
 const ISSUER: &str = "https://as.example.com";
 
-/// base64url without padding, decoded (the inverse of `base64url_nopad`).
-fn unbase64url(s: &str) -> Vec<u8> {
-    const URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut bits = 0u32;
-    let mut n = 0;
-    let mut out = Vec::new();
-    for c in s.bytes() {
-        let v = URL.iter().position(|&a| a == c).expect("a base64url character") as u32;
-        bits = (bits << 6) | v;
-        n += 6;
-        if n >= 8 {
-            n -= 8;
-            out.push((bits >> n) as u8);
-        }
-    }
-    out
-}
+use crate::core::testing::base64url_decode as unbase64url;
 
 fn json_of(part: &str) -> Json {
     serde_json::from_slice(&unbase64url(part)).expect("JSON")

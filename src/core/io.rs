@@ -12,6 +12,8 @@
 use crate::core::dpop::PublicJwk;
 use crate::core::error::Result;
 use crate::core::http::{FetchOutcome, HttpRequest};
+use crate::core::secret::Secret;
+use crate::core::token::TokenType;
 
 /// Which storage a key lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -94,6 +96,34 @@ pub struct ResourceAnswer {
     /// P-30: the request was answered with a redirect that was not followed
     /// (`redirect: 'manual'`, an opaque-redirect response).
     pub redirected: bool,
+    /// P-39: the `DPoP-Nonce` response header, when present and readable.
+    pub dpop_nonce: Option<String>,
+}
+
+/// What a resource request carries (P-38): `Authorization: <scheme>
+/// <token>`, and for a DPoP-bound token a fresh `DPoP: <proof>`.
+#[derive(Clone, PartialEq)]
+pub struct Credentials {
+    pub access_token: Secret,
+    pub token_type: TokenType,
+    pub proof: Option<String>,
+}
+
+impl Credentials {
+    /// The `Authorization` header value.
+    pub fn authorization(&self) -> String {
+        format!("{} {}", self.token_type.scheme(), self.access_token.expose())
+    }
+}
+
+// The token and the proof are secrets to logs.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("token_type", &self.token_type)
+            .field("proof", &self.proof.as_ref().map(|_| "[redacted]"))
+            .finish_non_exhaustive()
+    }
 }
 
 #[allow(async_fn_in_trait)]

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use crate::core::discovery::{DiscoveryOptions, ServerUrl};
-use crate::core::dpop::PublicJwk;
+use crate::core::dpop::{DpopMode, PublicJwk};
 use crate::core::encoding::base64url_nopad;
 use crate::core::error::{Error, Result};
 use crate::core::flow::{Config, StepUpPolicy, TokenScope};
@@ -373,6 +373,22 @@ impl Io for FakeIo {
     }
 }
 
+/// base64url without padding, decoded (the inverse of `base64url_nopad`).
+pub fn base64url_decode(s: &str) -> Vec<u8> {
+    const URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let (mut bits, mut n, mut out) = (0u32, 0, Vec::new());
+    for c in s.bytes() {
+        let v = URL.iter().position(|&a| a == c).expect("a base64url character") as u32;
+        bits = (bits << 6) | v;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    out
+}
+
 /// A P-256 public key as the JWK WebCrypto exports.
 pub fn public_jwk(key: &p256::ecdsa::VerifyingKey) -> PublicJwk {
     let point = key.to_encoded_point(false);
@@ -451,6 +467,7 @@ pub fn config() -> Config {
         token_storage: TokenStorage::Session,
         step_up: StepUpPolicy::default(),
         send_token_to: TokenScope::default(),
+        dpop: DpopMode::default(),
     }
 }
 
