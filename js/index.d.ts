@@ -36,6 +36,8 @@ export interface TokenInfo {
   /** Milliseconds since the epoch, or null when the server gave no `expires_in`. */
   expiresAt: number | null;
   hasRefreshToken: boolean;
+  /** The access token is DPoP-bound (RFC 9449): it is sent as `Authorization: DPoP` with a proof, and is useless without the key. */
+  dpopBound: boolean;
 }
 
 /** An OAuth 2.1 client for one MCP server. */
@@ -118,6 +120,12 @@ export interface McpAuthOptions {
   allowMissingPkceMetadata?: boolean;
   /** Timeout of each discovery, registration and token request in ms (default 30000; 0 = none). */
   timeoutMs?: number;
+  /**
+   * DPoP (RFC 9449) sender-constrained tokens (default 'auto'): 'auto' uses DPoP when the authorization
+   * server lists ES256 in `dpop_signing_alg_values_supported`; 'off' never; 'require' throws
+   * `McpAuthError` with code `dpop_not_supported` (and `issuer`) when the server does not offer it.
+   */
+  dpop?: 'auto' | 'off' | 'require';
 }
 
 export interface StorageLike {
@@ -146,7 +154,9 @@ export type McpAuthErrorCode =
   | 'network_error'
   | 'timeout'
   | 'storage_error'
-  | 'no_refresh_token';
+  | 'no_refresh_token'
+  /** `dpop: 'require'` and the authorization server does not offer DPoP with ES256; `issuer` names it. */
+  | 'dpop_not_supported';
 
 /** Base class of every error the library throws; `code` is stable (switch on it, not on `message`). */
 export class McpAuthError extends Error {

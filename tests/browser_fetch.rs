@@ -6,6 +6,9 @@ mod support;
 
 use js_sys::{Array, Function};
 use mcp_web_auth::core::http::{FetchOutcome, HttpRequest, HttpResponse};
+use mcp_web_auth::core::io::Credentials;
+use mcp_web_auth::core::secret::Secret;
+use mcp_web_auth::core::token::TokenType;
 use mcp_web_auth::web::fetch::{Fetcher, ResourceRequest};
 use support::*;
 use wasm_bindgen::prelude::*;
@@ -260,8 +263,13 @@ async fn p27_resource_request_keeps_the_app_request_and_adds_the_bearer_token() 
     let request = ResourceRequest::new(&url.as_str().into(), &init).expect("new Request");
     assert_eq!(request.url(), url);
     let fetcher = global_fetcher(5_000);
+    let bearer = Credentials {
+        access_token: Secret::new("at-123"),
+        token_type: TokenType::Bearer,
+        proof: None,
+    };
     for _ in 0..2 {
-        let answer = request.send(&fetcher, Some("at-123")).await.expect("sent");
+        let answer = request.send(&fetcher, Some(&bearer)).await.expect("sent");
         assert_eq!(answer.status, 200);
     }
     let response: web_sys::Response = request.response().dyn_into().expect("the app gets a Response");

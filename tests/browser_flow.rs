@@ -8,7 +8,7 @@ mod support;
 use js_sys::Array;
 use mcp_web_auth::core::callback::CallbackParams;
 use mcp_web_auth::core::flow::{self, AuthorizeRequest, CallbackInput, FetchEnd, TokenTarget};
-use mcp_web_auth::core::secret::Secret;
+use mcp_web_auth::core::io::Credentials;
 use mcp_web_auth::js::options::{parse, Parsed};
 use mcp_web_auth::web::fetch::ResourceRequest;
 use support::*;
@@ -84,12 +84,12 @@ async fn resource_fetch(
     ResourceRequest,
 ) {
     let request = ResourceRequest::new(&url.into(), &JsValue::UNDEFINED).expect("Request");
-    let send = |token: Option<Secret>| {
+    let send = |credentials: Option<Credentials>| {
         let request = &request;
         let fetcher = &p.io.fetcher;
-        async move { request.send(fetcher, token.as_ref().map(Secret::expose)).await }
+        async move { request.send(fetcher, credentials.as_ref()).await }
     };
-    let end = flow::fetch(&p.io, &p.config, url, "/after", send).await;
+    let end = flow::fetch(&p.io, &p.config, "GET", url, "/after", send).await;
     (end, request)
 }
 

@@ -94,7 +94,7 @@ async function withFallback(port, start) {
  * Resolves to { appUrl, issuer, mcpUrl, as, mcp, stop }.
  */
 export async function startDemo({
-  appPort = 0, asPort = 0, mcpPort = 0, accessTokenTtl = 60, autoApprove = false,
+  appPort = 0, asPort = 0, mcpPort = 0, accessTokenTtl = 60, autoApprove = false, dpopNonces = false,
 } = {}) {
   // Imported here, not at the top: buildApp/installApp users (the types
   // check) must not load oidc-provider, which warns on Node 20.
@@ -109,10 +109,10 @@ export async function startDemo({
     stops.push(web.stop);
     const appOrigin = new URL(web.url).origin;
     const as = await withFallback(asPort, (port) => startAuthorizationServer({
-      port, clientOrigins: [appOrigin], accessTokenTtl, autoApprove,
+      port, clientOrigins: [appOrigin], accessTokenTtl, autoApprove, dpopNonces,
     }));
     stops.push(as.stop);
-    const mcp = await withFallback(mcpPort, (port) => startMcpServer({ port, issuer: as.issuer, corsOrigins: [appOrigin] }));
+    const mcp = await withFallback(mcpPort, (port) => startMcpServer({ port, issuer: as.issuer, corsOrigins: [appOrigin], dpopNonces }));
     stops.push(mcp.stop);
     Object.assign(info, { issuer: as.issuer, mcpUrl: mcp.url, appUrl: web.url });
     return { ...info, as, mcp, stop };

@@ -26,6 +26,7 @@ fn record(iss_advertised: bool) -> PendingRecord {
         return_to: "https://app.example.com/".into(),
         created_at_ms: 0,
         token_storage: TokenStorage::Session,
+        dpop: false,
     }
 }
 

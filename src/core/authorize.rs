@@ -37,6 +37,10 @@ pub struct PendingRecord {
     pub created_at_ms: u64,
     /// Which token storage the app uses, so the callback page writes there.
     pub token_storage: TokenStorage,
+    /// P-38: the authorization carried `dpop_jkt`, so the code exchange
+    /// carries a proof of that key (false in old records).
+    #[serde(default)]
+    pub dpop: bool,
 }
 
 impl PendingRecord {
@@ -108,6 +112,8 @@ pub struct AuthorizationParams<'a> {
     pub return_to: &'a str,
     pub token_storage: TokenStorage,
     pub now_ms: u64,
+    /// P-38: the RFC 7638 thumbprint of the DPoP key, when DPoP is used.
+    pub dpop_jkt: Option<&'a str>,
 }
 
 /// Builds the URL to visit and the record to store first (P-15, P-16).
@@ -135,6 +141,9 @@ pub fn authorization_request(
     if !scope.is_empty() {
         query.push(("scope", &scope));
     }
+    if let Some(jkt) = params.dpop_jkt {
+        query.push(("dpop_jkt", jkt));
+    }
     let url = with_query(&discovered.metadata.authorization_endpoint, &query);
     let record = PendingRecord {
         state: state.clone(),
@@ -152,6 +161,7 @@ pub fn authorization_request(
         return_to: params.return_to.to_string(),
         created_at_ms: params.now_ms,
         token_storage: params.token_storage,
+        dpop: params.dpop_jkt.is_some(),
     };
     (url, record)
 }

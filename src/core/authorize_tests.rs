@@ -37,6 +37,7 @@ fn metadata(authorization_endpoint: &str, iss_supported: bool) -> AsMetadata {
         client_id_metadata_document_supported: false,
         token_endpoint_auth_methods_supported: None,
         from_document: true,
+        dpop_signing_alg_values_supported: Vec::new(),
     }
 }
 
@@ -77,6 +78,7 @@ fn build_with(
         return_to: "https://app.example.com/chat#t1",
         token_storage: TokenStorage::Local,
         now_ms: NOW,
+        dpop_jkt: None,
     };
     let (verifier, state) = pkce::verifier_and_state(random);
     let challenge = pkce::challenge(&sha256(verifier.expose()));
@@ -287,6 +289,7 @@ fn p16_pending_record_holds_every_field() {
         return_to: "https://app.example.com/chat#t1".into(),
         created_at_ms: NOW,
         token_storage: TokenStorage::Local,
+        dpop: false,
     };
     assert_eq!(r, expected);
 }

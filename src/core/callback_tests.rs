@@ -25,6 +25,7 @@ fn record(iss_advertised: bool) -> PendingRecord {
         return_to: "https://app.example.com/".into(),
         created_at_ms: NOW,
         token_storage: TokenStorage::Session,
+        dpop: false,
     }
 }
 

@@ -310,8 +310,19 @@ fn is_absolute_http_url(s: &str) -> bool {
 /// The first challenge whose scheme is `Bearer` (case-insensitive), read into
 /// a [`BearerChallenge`]; `None` when there is none.
 pub fn bearer_challenge(header: &str) -> Option<BearerChallenge> {
+    scheme_challenge(header, "Bearer")
+}
+
+/// The challenge a resource request is answered with: `Bearer`'s, else
+/// `DPoP`'s (P-38: a server that took a DPoP-bound token challenges in that
+/// scheme, with the same parameters, RFC 9449 §7.1).
+pub fn auth_challenge(header: &str) -> Option<BearerChallenge> {
+    bearer_challenge(header).or_else(|| scheme_challenge(header, "DPoP"))
+}
+
+fn scheme_challenge(header: &str, scheme: &str) -> Option<BearerChallenge> {
     let all = parse_www_authenticate(header);
-    let ch = all.iter().find(|c| c.is_scheme("Bearer"))?;
+    let ch = all.iter().find(|c| c.is_scheme(scheme))?;
     let owned = |name: &str| ch.param(name).map(str::to_owned);
     Some(BearerChallenge {
         error: owned("error"),

@@ -248,6 +248,22 @@ pub struct AsMetadataDocument {
     pub authorization_response_iss_parameter_supported: bool,
     #[serde(default, deserialize_with = "exactly_true")]
     pub client_id_metadata_document_supported: bool,
+    /// RFC 9449 §5.1 (P-35); a value that is not a list of strings is "none".
+    #[serde(default, deserialize_with = "strings_or_none")]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
+}
+
+fn strings_or_none<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Vec<String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Maybe {
+        Strings(Vec<String>),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Maybe::deserialize(d)? {
+        Maybe::Strings(v) => Some(v),
+        Maybe::Other(_) => None,
+    })
 }
 
 /// RFC 8414 metadata, validated, reduced to what a public client uses; also
@@ -268,6 +284,9 @@ pub struct AsMetadata {
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
     /// False for P-3a's default endpoints (no metadata document at all).
     pub from_document: bool,
+    /// RFC 9449 §5.1: the JWS algorithms the AS takes in DPoP proofs (P-35).
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Vec<String>,
 }
 
 /// Options that loosen discovery, each off by default.
@@ -328,6 +347,7 @@ pub fn parse_as_metadata(
         client_id_metadata_document_supported: doc.client_id_metadata_document_supported,
         token_endpoint_auth_methods_supported: doc.token_endpoint_auth_methods_supported,
         from_document: true,
+        dpop_signing_alg_values_supported: doc.dpop_signing_alg_values_supported.unwrap_or_default(),
     })
 }
 
@@ -388,6 +408,7 @@ pub fn default_metadata(origin: &Url) -> AsMetadata {
         client_id_metadata_document_supported: false,
         token_endpoint_auth_methods_supported: None,
         from_document: false,
+        dpop_signing_alg_values_supported: Vec::new(),
     }
 }
 

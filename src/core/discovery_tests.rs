@@ -883,6 +883,7 @@ fn as_metadata_json_round_trip_keeps_every_field() {
         client_id_metadata_document_supported: true,
         token_endpoint_auth_methods_supported: Some(vec!["none".into(), "client_secret_post".into()]),
         from_document: true,
+        dpop_signing_alg_values_supported: Vec::new(),
     };
     let minimal = default_metadata(&url("http://localhost:1234"));
     for m in [full, minimal] {

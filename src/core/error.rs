@@ -89,6 +89,9 @@ pub enum Error {
     NoRefreshToken,
     /// The flow continues in a new page: the redirect to the AS has started.
     RedirectStarted,
+    /// P-35: `dpop: 'require'` and the AS does not list `ES256` in
+    /// `dpop_signing_alg_values_supported`.
+    DpopNotSupported { issuer: String },
 }
 
 impl Error {
@@ -117,6 +120,7 @@ impl Error {
             Error::Storage { .. } => "storage_error",
             Error::NoRefreshToken => "no_refresh_token",
             Error::RedirectStarted => "redirect_started",
+            Error::DpopNotSupported { .. } => "dpop_not_supported",
         }
     }
 
@@ -264,6 +268,11 @@ impl fmt::Display for Error {
             Error::RedirectStarted => {
                 f.write_str("redirecting to the authorization server; the flow continues on the callback page")
             }
+            Error::DpopNotSupported { issuer } => write!(
+                f,
+                "authorization server {} does not offer DPoP with ES256 (dpop_signing_alg_values_supported), and the dpop option is 'require'",
+                quote(issuer)
+            ),
         }
     }
 }
@@ -346,6 +355,7 @@ mod tests {
             Error::Storage { what: s() },
             Error::NoRefreshToken,
             Error::RedirectStarted,
+            Error::DpopNotSupported { issuer: s() },
         ];
         for e in all {
             let entry = format!("\n  {}: ", e.code());

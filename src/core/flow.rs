@@ -17,14 +17,15 @@ use crate::core::authorize::{authorization_request, return_to_url, Authorization
 use crate::core::callback::{
     callback_state, keeps_pending_record, read_callback, sole_pending, CallbackParams,
 };
-use crate::core::challenge::{bearer_challenge, BearerChallenge};
+use crate::core::challenge::{auth_challenge, BearerChallenge};
 use crate::core::discovery::{
     Discovered, DiscoveryOptions, ExpectAuthorizationServer, ExpectProtectedResource, ServerUrl,
 };
+use crate::core::dpop::{self, DpopMode};
 use crate::core::encoding::base64url_nopad;
 use crate::core::error::{Error, Result};
 use crate::core::http::{read_object, FetchOutcome, HttpRequest};
-use crate::core::io::{Area, Io, ResourceAnswer, Status, TokenStorage};
+use crate::core::io::{Area, Credentials, Io, ResourceAnswer, Status, TokenStorage};
 use crate::core::pkce::{self, Pkce, RANDOM_BYTES};
 use crate::core::registration::{
     choose_client, registration_response, ClientChoice, ClientConfig, ClientInfo,
@@ -34,7 +35,7 @@ use crate::core::secret::Secret;
 use crate::core::store;
 use crate::core::token::{
     code_request, invalidated_by, refresh_request, revocation_request, token_response, ClientAuth,
-    Invalidate, TokenContext, TokenSet,
+    Invalidate, TokenContext, TokenSet, TokenType,
 };
 
 /// P-14: what to do on `403 insufficient_scope`.
@@ -92,6 +93,8 @@ pub struct Config {
     pub token_storage: TokenStorage,
     pub step_up: StepUpPolicy,
     pub send_token_to: TokenScope,
+    /// P-35: the `dpop` option.
+    pub dpop: DpopMode,
 }
 
 impl Config {
@@ -254,6 +257,8 @@ pub async fn authorize(io: &impl Io, cfg: &Config, req: &AuthorizeRequest) -> Re
         Next::Done(t) => return Ok(Authorization::Authorized(t)),
         Next::Then(scopes) => scopes,
     };
+    // P-35: `require` fails here, before a client is registered.
+    let use_dpop = dpop::decide(cfg.dpop, &d.metadata)?;
     let client = match plan_client(io, cfg, &d, &reg_scope)? {
         ClientChoice::Ready(c) => c,
         ClientChoice::Register(r) => {
@@ -268,7 +273,25 @@ pub async fn authorize(io: &impl Io, cfg: &Config, req: &AuthorizeRequest) -> Re
         challenge: pkce::challenge(&digest),
         state,
     };
-    authorization_redirect(io, cfg, &return_to, &d, &client, &wanted, secrets)
+    // P-38: the key is created (or loaded) now, so that the callback page
+    // finds the one the authorization code is bound to.
+    let dpop_jkt = match use_dpop {
+        true => Some(dpop::thumbprint(io, &io.dpop_key(&d.metadata.issuer).await?).await?),
+        false => None,
+    };
+    let redirect = Redirect {
+        return_to: &return_to,
+        scope: &wanted,
+        dpop_jkt: dpop_jkt.as_deref(),
+    };
+    authorization_redirect(io, cfg, &d, &client, &redirect, secrets)
+}
+
+/// Where and for what the authorization sends the user.
+struct Redirect<'a> {
+    return_to: &'a str,
+    scope: &'a [String],
+    dpop_jkt: Option<&'a str>,
 }
 
 /// A new verifier and `state`; expired pending records go first (P-16).
@@ -329,19 +352,19 @@ fn plan_authorize(
 fn authorization_redirect(
     io: &impl Io,
     cfg: &Config,
-    return_to: &str,
     d: &Discovered,
     client: &ClientInfo,
-    wanted: &[String],
+    redirect: &Redirect<'_>,
     secrets: Pkce,
 ) -> Result<Authorization> {
     let now = io.now_ms();
     let params = AuthorizationParams {
         server_url: cfg.server_url(),
-        scope: wanted,
-        return_to,
+        scope: redirect.scope,
+        return_to: redirect.return_to,
         token_storage: cfg.token_storage,
         now_ms: now,
+        dpop_jkt: redirect.dpop_jkt,
     };
     let (url, record) = authorization_request(d, client, &params, secrets);
     store::save_pending(io, &record)?;
@@ -381,7 +404,8 @@ pub async fn finish(
     target: TokenTarget,
 ) -> Result<Finished> {
     let (record, req) = plan_finish(io, input, server_url)?;
-    let answers = io.fetch_all(vec![req]).await;
+    let dpop_issuer = record.dpop.then_some(record.issuer.as_str());
+    let answers = token_request(io, dpop_issuer, req).await?;
     finished(io, record, target, &answers)
 }
 
@@ -479,6 +503,34 @@ fn finished(
     })
 }
 
+/// A token endpoint request (code exchange, refresh), with a fresh DPoP
+/// proof of `dpop_issuer`'s key when DPoP is used (P-38). P-39: the nonce
+/// of any answer is kept for the token endpoint's origin, and a `400
+/// use_dpop_nonce` is retried once, with a new proof carrying that nonce.
+async fn token_request(
+    io: &impl Io,
+    dpop_issuer: Option<&str>,
+    req: HttpRequest,
+) -> Result<Vec<FetchOutcome>> {
+    let Some(issuer) = dpop_issuer else {
+        return Ok(io.fetch_all(vec![req]).await);
+    };
+    let mut retried = false;
+    loop {
+        let mut attempt = req.clone();
+        let proof = dpop::proof(io, issuer, req.method.as_str(), &req.url, None).await?;
+        attempt.headers.push((dpop::HEADER.into(), proof));
+        let answers = io.fetch_all(vec![attempt]).await;
+        let response = dpop::token_response(answers.first());
+        dpop::remember_nonce(io, &req.url, response.and_then(|r| r.header(dpop::NONCE_HEADER)));
+        if !retried && response.is_some_and(dpop::as_wants_nonce) {
+            retried = true;
+            continue;
+        }
+        return Ok(answers);
+    }
+}
+
 /// The stored tokens for this server, if discovery has run before.
 pub fn current_tokens(io: &impl Io, cfg: &Config) -> Result<Option<TokenSet>> {
     match store::load_discovery(io, cfg.server_url())? {
@@ -536,7 +588,8 @@ pub async fn refresh(io: &impl Io, cfg: &Config, stale: Option<&Secret>) -> Resu
     match plan_refresh(io, cfg, stale, &refresh_token, &hash)? {
         Next::Done(current) => Ok(current),
         Next::Then(RefreshStep::Send(plan, req)) => {
-            let answers = io.fetch_all(vec![req]).await;
+            let dpop_issuer = (plan.tokens.token_type == TokenType::DPoP).then_some(plan.issuer.as_str());
+            let answers = token_request(io, dpop_issuer, req).await?;
             refreshed(io, cfg, plan, &answers)
         }
         Next::Then(RefreshStep::AwaitRotation) => {
@@ -850,13 +903,14 @@ fn rejected_authorizations(io: &impl Io, cfg: &Config, token_sent: bool) -> Resu
 pub async fn fetch<I, S, F>(
     io: &I,
     cfg: &Config,
+    method: &str,
     request_url: &str,
     page_url: &str,
     mut send: S,
 ) -> Result<FetchEnd>
 where
     I: Io,
-    S: FnMut(Option<Secret>) -> F,
+    S: FnMut(Option<Credentials>) -> F,
     F: Future<Output = Result<ResourceAnswer>>,
 {
     if !may_attach_token(cfg, request_url) {
@@ -883,18 +937,37 @@ where
     // Tokens found by `authorize` (a callback page's hand-off, another tab)
     // are tried once instead of redirecting.
     let mut adopted = false;
+    // P-39: one retry with the resource server's nonce.
+    let mut nonce_retried = false;
     loop {
         let token_sent = tokens.is_some();
-        let answer = send(tokens.as_ref().map(|t| t.access_token.clone())).await?;
+        let credentials = match &tokens {
+            Some(t) => Some(credentials(io, t, method, request_url).await?),
+            None => None,
+        };
+        let answer = send(credentials).await?;
         if answer.redirected && token_sent {
             return Err(Error::UnexpectedRedirect {
                 url: request_url.to_string(),
             });
         }
+        let dpop_bound = tokens.as_ref().is_some_and(|t| t.token_type == TokenType::DPoP);
+        if dpop_bound {
+            dpop::remember_nonce(io, request_url, answer.dpop_nonce.as_deref());
+            let nonce_wanted = dpop::resource_wants_nonce(
+                answer.status,
+                answer.www_authenticate.as_deref(),
+                answer.dpop_nonce.as_deref(),
+            );
+            if nonce_wanted && !nonce_retried {
+                nonce_retried = true;
+                continue;
+            }
+        }
         if answer.status != 401 {
             store::clear_reauthorizations(io, cfg.server_url())?;
         }
-        let challenge = answer.www_authenticate.as_deref().and_then(bearer_challenge);
+        let challenge = answer.www_authenticate.as_deref().and_then(auth_challenge);
         // One authorization await for both the 401 (with its P-29 count)
         // and the step-up (403).
         let (req, rejected) = match answer.status {
@@ -955,6 +1028,22 @@ where
     }
 }
 
+/// P-38: what a resource request carries: the token in its scheme and,
+/// for a DPoP-bound token, a fresh proof with `ath` (P-37).
+async fn credentials(io: &impl Io, t: &TokenSet, method: &str, request_url: &str) -> Result<Credentials> {
+    let proof = match t.token_type {
+        TokenType::DPoP => {
+            Some(dpop::proof(io, &t.issuer, method, request_url, Some(&t.access_token)).await?)
+        }
+        TokenType::Bearer => None,
+    };
+    Ok(Credentials {
+        access_token: t.access_token.clone(),
+        token_type: t.token_type,
+        proof,
+    })
+}
+
 /// Clears this server's tokens and, where the AS offers RFC 7009
 /// revocation, revokes them first (failures there do not keep the tokens).
 pub async fn sign_out(io: &impl Io, cfg: &Config) -> Result<()> {
@@ -964,7 +1053,8 @@ pub async fn sign_out(io: &impl Io, cfg: &Config) -> Result<()> {
     };
     let issuer = &d.metadata.issuer;
     let Some(tokens) = store::load_tokens(io, issuer, cfg.server_url())? else {
-        return Ok(());
+        // P-36: the key goes with the sign-out, tokens or not.
+        return io.delete_dpop_key(issuer).await;
     };
     store::remove_tokens(io, issuer, cfg.server_url())?;
     store::clear_step_up(io, cfg.server_url())?;
@@ -997,7 +1087,8 @@ pub async fn sign_out(io: &impl Io, cfg: &Config) -> Result<()> {
             io.fetch_all(reqs).await;
         }
     }
-    Ok(())
+    // P-36: after revocation (which carries no proof): the key is forgotten.
+    io.delete_dpop_key(issuer).await
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

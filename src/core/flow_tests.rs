@@ -29,6 +29,8 @@ const TOKEN2_URL: &str = "https://as2.example.com/token";
 struct Resource {
     answers: RefCell<VecDeque<ResourceAnswer>>,
     seen: RefCell<Vec<Option<String>>>,
+    /// Everything each call carried (P-38).
+    sent: RefCell<Vec<Option<Credentials>>>,
 }
 
 impl Resource {
@@ -36,12 +38,16 @@ impl Resource {
         Resource {
             answers: RefCell::new(answers.into()),
             seen: RefCell::new(Vec::new()),
+            sent: RefCell::new(Vec::new()),
         }
     }
 
-    fn send(&self) -> impl FnMut(Option<Secret>) -> Ready<Result<ResourceAnswer>> + '_ {
-        move |token| {
-            self.seen.borrow_mut().push(token.map(|t| t.expose().to_string()));
+    fn send(&self) -> impl FnMut(Option<Credentials>) -> Ready<Result<ResourceAnswer>> + '_ {
+        move |credentials| {
+            self.seen
+                .borrow_mut()
+                .push(credentials.as_ref().map(|c| c.access_token.expose().to_string()));
+            self.sent.borrow_mut().push(credentials);
             let mut q = self.answers.borrow_mut();
             let a = if q.len() > 1 {
                 q.pop_front()
@@ -62,6 +68,7 @@ fn answer(status: u16, www_authenticate: Option<&str>) -> ResourceAnswer {
         status,
         www_authenticate: www_authenticate.map(String::from),
         redirected: false,
+        dpop_nonce: None,
     }
 }
 
@@ -201,7 +208,7 @@ fn whole_flow_from_first_401_to_authenticated_response() {
     let io = standard_io();
     let cfg = config();
     let first = Resource::new(vec![unauthorized("mcp:read")]);
-    let end = block_on(fetch(&io, &cfg, SERVER, "/app", first.send())).expect("fetch");
+    let end = block_on(fetch(&io, &cfg, "POST", SERVER, "/app", first.send())).expect("fetch");
     let url = fetch_redirect(end);
     assert_eq!(first.seen(), vec![None]);
     assert!(url.starts_with("https://as.example.com/authorize?"), "{url}");
@@ -240,7 +247,7 @@ fn whole_flow_from_first_401_to_authenticated_response() {
     assert_eq!(access(&io), some("at-1"));
 
     let second = Resource::new(vec![ok()]);
-    let end = block_on(fetch(&io, &cfg, SERVER, "/app", second.send())).expect("fetch");
+    let end = block_on(fetch(&io, &cfg, "POST", SERVER, "/app", second.send())).expect("fetch");
     assert_eq!(end, FetchEnd::Response);
     assert_eq!(second.seen(), vec![some("at-1")]);
     assert_eq!(
@@ -295,7 +302,7 @@ fn p3_warm_start_makes_no_discovery_or_registration_requests() {
     let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
     let page = reload(&io);
     let res = Resource::new(vec![ok()]);
-    let end = block_on(fetch(&page, &cfg, SERVER, "/", res.send())).expect("fetch");
+    let end = block_on(fetch(&page, &cfg, "POST", SERVER, "/", res.send())).expect("fetch");
     assert_eq!(end, FetchEnd::Response);
     assert_eq!(res.seen(), vec![some("at-1")]);
     let again = block_on(authorize(&page, &cfg, &AuthorizeRequest::default())).expect("authorize");
@@ -324,13 +331,13 @@ fn p12_new_authorization_server_means_new_registration_and_old_tokens_unsent() {
         401,
         Some(&format!(r#"Bearer resource_metadata="{PRM2_URL}""#)),
     )]);
-    let url = fetch_redirect(block_on(fetch(&io, &cfg, SERVER, "/", moved.send())).expect("fetch"));
+    let url = fetch_redirect(block_on(fetch(&io, &cfg, "POST", SERVER, "/", moved.send())).expect("fetch"));
     assert!(url.starts_with("https://as2.example.com/authorize?"), "{url}");
     assert_eq!(param(&url, "client_id"), some("as2-client"));
     assert_eq!(io.requests_to(REGISTER2_URL).len(), 1);
 
     let next = Resource::new(vec![ok()]);
-    block_on(fetch(&io, &cfg, SERVER, "/", next.send())).expect("fetch");
+    block_on(fetch(&io, &cfg, "POST", SERVER, "/", next.send())).expect("fetch");
     assert_eq!(next.seen(), vec![None]);
 }
 
@@ -352,7 +359,8 @@ fn p12_rejected_token_refetches_unchanged_prm_url_and_follows_new_authorization_
         r#"{"client_id":"as2-client","token_endpoint_auth_method":"none"}"#,
     );
     let rejected = Resource::new(vec![unauthorized("mcp:read")]);
-    let url = fetch_redirect(block_on(fetch(&io, &cfg, SERVER, "/", rejected.send())).expect("fetch"));
+    let url =
+        fetch_redirect(block_on(fetch(&io, &cfg, "POST", SERVER, "/", rejected.send())).expect("fetch"));
     assert!(url.starts_with("https://as2.example.com/authorize?"), "{url}");
     assert_eq!(param(&url, "client_id"), some("as2-client"));
     assert_eq!(io.requests_to(REGISTER2_URL).len(), 1);
@@ -364,7 +372,7 @@ fn p3_missing_token_uses_cached_discovery_without_refetching() {
     block_on(sign_out(&io, &cfg)).expect("sign out");
     let before = io.requests_to(PRM_URL).len();
     let first = Resource::new(vec![unauthorized("mcp:read")]);
-    fetch_redirect(block_on(fetch(&io, &cfg, SERVER, "/", first.send())).expect("fetch"));
+    fetch_redirect(block_on(fetch(&io, &cfg, "POST", SERVER, "/", first.send())).expect("fetch"));
     assert_eq!(io.requests_to(PRM_URL).len(), before);
 }
 
@@ -605,7 +613,7 @@ fn memory_hand_off_is_used_by_fetch_after_reload_instead_of_a_new_redirect() {
     page.json(PRM_URL, 200, &prm_json());
     page.json(AS_META_URL, 200, &as_json());
     let res = Resource::new(vec![unauthorized("mcp:read"), ok()]);
-    let end = block_on(fetch(&page, &cfg, SERVER, "/", res.send())).expect("fetch");
+    let end = block_on(fetch(&page, &cfg, "POST", SERVER, "/", res.send())).expect("fetch");
     assert_eq!(end, FetchEnd::Response);
     assert_eq!(res.seen(), vec![None, some("at-1")]);
     assert!(pending_keys(&page).is_empty());
@@ -620,7 +628,7 @@ fn p25_expired_token_is_refreshed_once_and_old_refresh_token_kept() {
     io.clear_route(TOKEN_URL);
     io.json(TOKEN_URL, 200, &token_json("at-2", None, None));
     let res = Resource::new(vec![ok()]);
-    block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("fetch");
+    block_on(fetch(&io, &cfg, "POST", SERVER, "/", res.send())).expect("fetch");
     assert_eq!(res.seen(), vec![some("at-2")]);
     let reqs = token_requests(&io);
     assert_eq!(reqs.len(), 2, "one exchange, one refresh");
@@ -712,7 +720,7 @@ fn p25_401_with_refresh_token_refreshes_and_retries_once() {
     io.clear_route(TOKEN_URL);
     io.json(TOKEN_URL, 200, &token_json("at-2", None, None));
     let res = Resource::new(vec![answer(401, Some(r#"Bearer error="invalid_token""#)), ok()]);
-    let end = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("fetch");
+    let end = block_on(fetch(&io, &cfg, "POST", SERVER, "/", res.send())).expect("fetch");
     assert_eq!(end, FetchEnd::Response);
     assert_eq!(res.seen(), vec![some("at-1"), some("at-2")]);
     assert_eq!(token_requests(&io).len(), 2, "one exchange, one refresh");
@@ -726,7 +734,7 @@ fn p25_token_refreshed_before_sending_is_not_refreshed_again_on_401() {
     io.clear_route(TOKEN_URL);
     io.json(TOKEN_URL, 200, &token_json("at-2", None, None));
     let res = Resource::new(vec![unauthorized("mcp:read")]);
-    let end = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("fetch");
+    let end = block_on(fetch(&io, &cfg, "POST", SERVER, "/", res.send())).expect("fetch");
     assert!(matches!(end, FetchEnd::Redirect(_)));
     assert_eq!(res.seen(), vec![some("at-2")]);
     assert_eq!(token_requests(&io).len(), 2, "one exchange, one refresh");
@@ -751,7 +759,7 @@ fn narrow_client_signed_in() -> (FakeIo, Config) {
         &token_json("at-1", Some("rt-1"), Some("mcp:read")),
     );
     let res = Resource::new(vec![unauthorized("mcp:read")]);
-    let url = fetch_redirect(block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("fetch"));
+    let url = fetch_redirect(block_on(fetch(&io, &cfg, "POST", SERVER, "/", res.send())).expect("fetch"));
     block_on(finish(
         &io,
         &real_callback(&url, "c1"),
@@ -766,7 +774,7 @@ fn narrow_client_signed_in() -> (FakeIo, Config) {
 fn p14_step_up_reauthorizes_with_union_and_reregisters_narrow_client() {
     let (io, cfg) = narrow_client_signed_in();
     let res = Resource::new(vec![insufficient("mcp:read mcp:write")]);
-    let url = fetch_redirect(block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("fetch"));
+    let url = fetch_redirect(block_on(fetch(&io, &cfg, "POST", SERVER, "/", res.send())).expect("fetch"));
     assert_eq!(res.seen(), vec![some("at-1")]);
     assert_eq!(param(&url, "scope"), some("mcp:read offline_access mcp:write"));
     let regs = io.requests_to(REGISTER_URL);
@@ -779,7 +787,7 @@ fn p14_step_up_reauthorizes_with_union_and_reregisters_narrow_client() {
 fn p25_abandoned_step_up_registration_still_refreshes_with_the_client_the_tokens_belong_to() {
     let (io, cfg) = narrow_client_signed_in();
     let res = Resource::new(vec![insufficient("mcp:read mcp:write")]);
-    let url = fetch_redirect(block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("fetch"));
+    let url = fetch_redirect(block_on(fetch(&io, &cfg, "POST", SERVER, "/", res.send())).expect("fetch"));
     assert_eq!(param(&url, "client_id"), some("dyn-client-2"));
     // The user never comes back from the step-up; later the old token is due.
     io.clear_route(TOKEN_URL);
@@ -806,7 +814,7 @@ fn p25_abandoned_step_up_registration_still_refreshes_with_the_client_the_tokens
 fn p14_step_up_count_survives_the_redirect_and_caps_a_second_403() {
     let (io, cfg) = narrow_client_signed_in();
     let res = Resource::new(vec![insufficient("mcp:read mcp:write")]);
-    let url = fetch_redirect(block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("fetch"));
+    let url = fetch_redirect(block_on(fetch(&io, &cfg, "POST", SERVER, "/", res.send())).expect("fetch"));
     // The AS grants only part of the union again.
     let callback_page = reload(&io);
     callback_page.json(
@@ -824,7 +832,7 @@ fn p14_step_up_count_survives_the_redirect_and_caps_a_second_403() {
 
     let app = reload(&callback_page);
     let again = Resource::new(vec![insufficient("mcp:read mcp:write")]);
-    let err = block_on(fetch(&app, &cfg, SERVER, "/", again.send())).expect_err("capped");
+    let err = block_on(fetch(&app, &cfg, "POST", SERVER, "/", again.send())).expect_err("capped");
     assert_eq!(
         err,
         Error::InsufficientScope {
@@ -842,7 +850,7 @@ fn assert_throws_without_redirect(step_up: StepUpPolicy) {
     cfg.step_up = step_up;
     let trips = io.round_trips.get();
     let res = Resource::new(vec![insufficient("mcp:read mcp:write")]);
-    let err = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect_err("throws");
+    let err = block_on(fetch(&io, &cfg, "POST", SERVER, "/", res.send())).expect_err("throws");
     assert_eq!(
         err,
         Error::InsufficientScope {
@@ -878,7 +886,7 @@ fn p14_403_for_scope_the_token_already_has_does_not_reauthorize() {
     let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), Some("mcp:read mcp:write")));
     let trips = io.round_trips.get();
     let res = Resource::new(vec![insufficient("mcp:write")]);
-    let err = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect_err("no loop");
+    let err = block_on(fetch(&io, &cfg, "POST", SERVER, "/", res.send())).expect_err("no loop");
     assert!(matches!(err, Error::InsufficientScope { .. }), "{err:?}");
     assert!(pending_keys(&io).is_empty());
     assert_eq!(io.round_trips.get(), trips);
@@ -888,10 +896,10 @@ fn p14_403_for_scope_the_token_already_has_does_not_reauthorize() {
 fn p14_successful_response_clears_the_step_up_counter() {
     let (io, cfg) = narrow_client_signed_in();
     let res = Resource::new(vec![insufficient("mcp:read mcp:write")]);
-    block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("step-up");
+    block_on(fetch(&io, &cfg, "POST", SERVER, "/", res.send())).expect("step-up");
     assert!(io.get(Area::Session, &store::step_up_key(SERVER)).is_some());
     let res = Resource::new(vec![ok()]);
-    block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("fetch");
+    block_on(fetch(&io, &cfg, "POST", SERVER, "/", res.send())).expect("fetch");
     assert!(io.get(Area::Session, &store::step_up_key(SERVER)).is_none());
 }
 
@@ -900,7 +908,7 @@ fn p14_403_without_insufficient_scope_is_returned_as_is() {
     let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), Some("mcp:read")));
     let trips = io.round_trips.get();
     let res = Resource::new(vec![answer(403, Some(r#"Bearer error="access_denied""#))]);
-    let end = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect("fetch");
+    let end = block_on(fetch(&io, &cfg, "POST", SERVER, "/", res.send())).expect("fetch");
     assert_eq!(end, FetchEnd::Response);
     assert_eq!(res.seen().len(), 1);
     assert_eq!(io.round_trips.get(), trips);
@@ -914,7 +922,15 @@ fn p27_other_origin_gets_no_token_and_no_auth_handling() {
     let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
     let trips = io.round_trips.get();
     let res = Resource::new(vec![unauthorized("mcp:read")]);
-    let end = block_on(fetch(&io, &cfg, "https://evil.example.org/mcp", "/", res.send())).expect("fetch");
+    let end = block_on(fetch(
+        &io,
+        &cfg,
+        "POST",
+        "https://evil.example.org/mcp",
+        "/",
+        res.send(),
+    ))
+    .expect("fetch");
     assert_eq!(end, FetchEnd::Response);
     assert_eq!(res.seen(), vec![None]);
     assert_eq!(io.round_trips.get(), trips);
@@ -929,6 +945,7 @@ fn p27_origin_scope_gives_the_token_to_other_paths_of_the_origin() {
     block_on(fetch(
         &io,
         &cfg,
+        "POST",
         "https://mcp.example.com/other/path?x=1",
         "/",
         res.send(),
@@ -940,7 +957,7 @@ fn p27_origin_scope_gives_the_token_to_other_paths_of_the_origin() {
 fn token_seen_by(cfg: &Config, request_url: &str) -> Vec<Option<String>> {
     let (io, _) = signed_in(&token_json("at-1", Some("rt-1"), None));
     let res = Resource::new(vec![ok()]);
-    block_on(fetch(&io, cfg, request_url, "/", res.send())).expect("fetch");
+    block_on(fetch(&io, cfg, "POST", request_url, "/", res.send())).expect("fetch");
     res.seen()
 }
 
@@ -1002,6 +1019,7 @@ fn p27_401_from_another_path_of_the_origin_never_repoints_discovery() {
     let end = block_on(fetch(
         &io,
         &cfg,
+        "POST",
         "https://mcp.example.com/tenant-b/mcp",
         "/",
         tenant_b.send(),
@@ -1028,7 +1046,8 @@ fn p27_send_token_to_is_a_closed_set() {
 fn p13_challenge_scope_is_requested() {
     let io = standard_io();
     let res = Resource::new(vec![unauthorized("mcp:write")]);
-    let url = fetch_redirect(block_on(fetch(&io, &config(), SERVER, "/", res.send())).expect("fetch"));
+    let url =
+        fetch_redirect(block_on(fetch(&io, &config(), "POST", SERVER, "/", res.send())).expect("fetch"));
     assert_eq!(param(&url, "scope"), some("mcp:write offline_access"));
 }
 
@@ -1039,7 +1058,8 @@ fn p13_without_challenge_scope_prm_scopes_are_requested() {
         401,
         Some(&format!(r#"Bearer resource_metadata="{PRM_URL}""#)),
     )]);
-    let url = fetch_redirect(block_on(fetch(&io, &config(), SERVER, "/", res.send())).expect("fetch"));
+    let url =
+        fetch_redirect(block_on(fetch(&io, &config(), "POST", SERVER, "/", res.send())).expect("fetch"));
     assert_eq!(param(&url, "scope"), some("mcp:read mcp:write offline_access"));
 }
 
@@ -1049,7 +1069,8 @@ fn p13_offline_access_is_not_added_when_the_as_does_not_list_it() {
     io.clear_route(AS_META_URL);
     io.json(AS_META_URL, 200, &as_json_without_offline_access());
     let res = Resource::new(vec![unauthorized("mcp:read")]);
-    let url = fetch_redirect(block_on(fetch(&io, &config(), SERVER, "/", res.send())).expect("fetch"));
+    let url =
+        fetch_redirect(block_on(fetch(&io, &config(), "POST", SERVER, "/", res.send())).expect("fetch"));
     assert_eq!(param(&url, "scope"), some("mcp:read"));
     let reg = &io.requests_to(REGISTER_URL)[0];
     assert!(!reg.body.as_deref().unwrap_or("").contains("offline_access"));
@@ -1073,7 +1094,7 @@ fn failing_storage_surfaces_storage_error() {
     let io = standard_io();
     io.fail_storage.set(true);
     let res = Resource::new(vec![unauthorized("mcp:read")]);
-    let err = block_on(fetch(&io, &config(), SERVER, "/", res.send())).expect_err("storage");
+    let err = block_on(fetch(&io, &config(), "POST", SERVER, "/", res.send())).expect_err("storage");
     assert!(matches!(err, Error::Storage { .. }), "{err:?}");
 }
 
@@ -1101,7 +1122,8 @@ fn sign_out_removes_tokens_and_revokes_refresh_and_access_tokens() {
 fn p2_401_without_readable_www_authenticate_discovers_by_probing() {
     let io = standard_io();
     let res = Resource::new(vec![answer(401, None)]);
-    let url = fetch_redirect(block_on(fetch(&io, &config(), SERVER, "/", res.send())).expect("fetch"));
+    let url =
+        fetch_redirect(block_on(fetch(&io, &config(), "POST", SERVER, "/", res.send())).expect("fetch"));
     assert_eq!(io.urls().first().map(String::as_str), Some(PRM_URL));
     assert_eq!(io.requests_to(PRM_URL).len(), 1);
     // The challenge's scope hint is lost: the PRM scopes are asked for.
@@ -1213,7 +1235,7 @@ fn p33_refresh_without_response_on_401_is_a_network_error_naming_the_token_endpo
     io.on(TOKEN_URL, FetchOutcome::NetworkError);
     let discovery_before = io.requests_to(PRM_URL).len();
     let res = Resource::new(vec![unauthorized("mcp:read")]);
-    let err = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect_err("refresh failed");
+    let err = block_on(fetch(&io, &cfg, "POST", SERVER, "/", res.send())).expect_err("refresh failed");
     assert_eq!(
         err,
         Error::Network {
@@ -1237,7 +1259,7 @@ fn p33_expired_token_whose_refresh_gets_no_response_fails_with_that_refresh_erro
     io.clear_route(TOKEN_URL);
     io.on(TOKEN_URL, FetchOutcome::NetworkError);
     let res = Resource::new(vec![ok()]);
-    let err = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect_err("refresh failed");
+    let err = block_on(fetch(&io, &cfg, "POST", SERVER, "/", res.send())).expect_err("refresh failed");
     assert_eq!(err.code(), "network_error");
     assert!(res.seen().is_empty(), "the expired token is not sent");
     assert_eq!(refresh_token_of(&io), some("rt-1"));
@@ -1305,7 +1327,7 @@ fn p34_fetch_in_a_tab_whose_refresh_token_was_consumed_reauthorizes_without_send
     block_on(refresh(&a, &cfg, None)).expect("refresh");
     b.now.set(b.now.get() + 3_600_000);
     let res = Resource::new(vec![unauthorized("mcp:read")]);
-    let end = block_on(fetch(&b, &cfg, SERVER, "/", res.send())).expect("fetch");
+    let end = block_on(fetch(&b, &cfg, "POST", SERVER, "/", res.send())).expect("fetch");
     assert!(matches!(end, FetchEnd::Redirect(_)), "{end:?}");
     assert_eq!(res.seen(), vec![None]);
     assert_eq!(refresh_tokens_sent(&[&a, &b]), vec!["rt-1"]);
@@ -1387,7 +1409,7 @@ fn come_back(io: &FakeIo, url: &str, token: &str) -> FakeIo {
 
 fn fetch_401(io: &FakeIo) -> (Result<FetchEnd>, Vec<Option<String>>) {
     let res = Resource::new(vec![unauthorized("mcp:read")]);
-    let end = block_on(fetch(io, &config(), SERVER, "/", res.send()));
+    let end = block_on(fetch(io, &config(), "POST", SERVER, "/", res.send()));
     (end, res.seen())
 }
 
@@ -1435,7 +1457,7 @@ fn p29_answer_other_than_401_resets_the_count() {
     let (second, _) = fetch_401(&page);
     let page = come_back(&page, &fetch_redirect(second.expect("fetch")), "at-2");
     let res = Resource::new(vec![answer(404, None)]);
-    block_on(fetch(&page, &config(), SERVER, "/", res.send())).expect("fetch");
+    block_on(fetch(&page, &config(), "POST", SERVER, "/", res.send())).expect("fetch");
     assert_eq!(page.get(Area::Session, &store::reauthorization_key(SERVER)), None);
     let (later, _) = fetch_401(&page);
     assert!(matches!(later, Ok(FetchEnd::Redirect(_))), "{later:?}");
@@ -1466,6 +1488,7 @@ fn redirected() -> ResourceAnswer {
         status: 0,
         www_authenticate: None,
         redirected: true,
+        dpop_nonce: None,
     }
 }
 
@@ -1473,7 +1496,7 @@ fn redirected() -> ResourceAnswer {
 fn p30_redirect_answering_a_request_with_a_token_is_unexpected_redirect() {
     let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
     let res = Resource::new(vec![redirected()]);
-    let err = block_on(fetch(&io, &cfg, SERVER, "/", res.send())).expect_err("refused");
+    let err = block_on(fetch(&io, &cfg, "POST", SERVER, "/", res.send())).expect_err("refused");
     assert_eq!(err, Error::UnexpectedRedirect { url: SERVER.into() });
     assert_eq!(res.seen(), vec![some("at-1")], "sent once, never re-sent");
 }
@@ -1482,7 +1505,7 @@ fn p30_redirect_answering_a_request_with_a_token_is_unexpected_redirect() {
 fn p30_redirect_answering_a_request_without_a_token_passes_through() {
     let io = standard_io();
     let res = Resource::new(vec![redirected()]);
-    let end = block_on(fetch(&io, &config(), SERVER, "/", res.send())).expect("passes through");
+    let end = block_on(fetch(&io, &config(), "POST", SERVER, "/", res.send())).expect("passes through");
     assert_eq!(end, FetchEnd::Response);
     assert_eq!(res.seen(), vec![None]);
 }
@@ -1586,3 +1609,6 @@ fn p34_sign_out_in_a_tab_whose_refresh_token_was_consumed_revokes_only_the_acces
     assert_eq!(revoked, vec![some("at-1")]);
     assert!(stored_tokens(&b).is_none());
 }
+
+#[path = "flow_dpop_tests.rs"]
+mod dpop_flows;

@@ -9,8 +9,11 @@
 //! Web Storage, `crypto`, `navigator.locks` and `BroadcastChannel`; tests
 //! implement it with canned responses and maps.
 
+use crate::core::dpop::PublicJwk;
 use crate::core::error::Result;
 use crate::core::http::{FetchOutcome, HttpRequest};
+use crate::core::secret::Secret;
+use crate::core::token::TokenType;
 
 /// Which storage a key lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,6 +96,34 @@ pub struct ResourceAnswer {
     /// P-30: the request was answered with a redirect that was not followed
     /// (`redirect: 'manual'`, an opaque-redirect response).
     pub redirected: bool,
+    /// P-39: the `DPoP-Nonce` response header, when present and readable.
+    pub dpop_nonce: Option<String>,
+}
+
+/// What a resource request carries (P-38): `Authorization: <scheme>
+/// <token>`, and for a DPoP-bound token a fresh `DPoP: <proof>`.
+#[derive(Clone, PartialEq)]
+pub struct Credentials {
+    pub access_token: Secret,
+    pub token_type: TokenType,
+    pub proof: Option<String>,
+}
+
+impl Credentials {
+    /// The `Authorization` header value.
+    pub fn authorization(&self) -> String {
+        format!("{} {}", self.token_type.scheme(), self.access_token.expose())
+    }
+}
+
+// The token and the proof are secrets to logs.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("token_type", &self.token_type)
+            .field("proof", &self.proof.as_ref().map(|_| "[redacted]"))
+            .finish_non_exhaustive()
+    }
 }
 
 #[allow(async_fn_in_trait)]
@@ -124,4 +155,15 @@ pub trait Io {
     /// P-34: the message published for `consumed`, whether it arrived before
     /// this call or within `timeout_ms`; `None` when none came.
     async fn wait_for_rotation(&self, consumed: &str, timeout_ms: u32) -> Option<String>;
+    /// P-36: the public JWK of this issuer's DPoP key (ECDSA P-256, not
+    /// extractable), created on first use and kept where the callback page
+    /// and every tab find it (IndexedDB; memory where there is none).
+    async fn dpop_key(&self, issuer: &str) -> Result<PublicJwk>;
+    /// P-37: ECDSA P-256 SHA-256 over `signing_input` with that key, raw `r‖s`.
+    async fn dpop_sign(&self, issuer: &str, signing_input: &[u8]) -> Result<[u8; 64]>;
+    /// P-36: `signOut` forgets the key; the next authorization makes a new one.
+    async fn delete_dpop_key(&self, issuer: &str) -> Result<()>;
+    /// P-39: the latest `DPoP-Nonce` an origin sent (kept in memory).
+    fn dpop_nonce(&self, origin: &str) -> Option<String>;
+    fn set_dpop_nonce(&self, origin: &str, nonce: &str);
 }

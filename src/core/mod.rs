@@ -10,6 +10,7 @@ pub mod authorize;
 pub mod callback;
 pub mod challenge;
 pub mod discovery;
+pub mod dpop;
 pub mod encoding;
 pub mod endpoint;
 pub mod error;

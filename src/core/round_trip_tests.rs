@@ -10,8 +10,7 @@ use crate::core::discovery::Discovered;
 use crate::core::error::{DiscoveryStage, Error, Result};
 use crate::core::flow::{self, Authorization, AuthorizeRequest, Config, FetchEnd};
 use crate::core::http::{FetchOutcome, HttpResponse};
-use crate::core::io::{Area, ResourceAnswer, Status};
-use crate::core::secret::Secret;
+use crate::core::io::{Area, Credentials, ResourceAnswer, Status};
 use crate::core::store;
 use crate::core::testing::*;
 
@@ -75,13 +74,21 @@ fn unauthorized() -> ResourceAnswer {
             r#"Bearer resource_metadata="{PRM_URL}", scope="mcp:read""#
         )),
         redirected: false,
+        dpop_nonce: None,
     }
 }
 
 /// `auth.fetch` without tokens: the 401, then the authorization it starts.
 fn cold_fetch(io: &FakeIo, cfg: &Config) -> Result<FetchEnd> {
-    let send = |_: Option<Secret>| -> Ready<Result<ResourceAnswer>> { ready(Ok(unauthorized())) };
-    block_on(flow::fetch(io, cfg, SERVER, "https://app.example.com/", send))
+    let send = |_: Option<Credentials>| -> Ready<Result<ResourceAnswer>> { ready(Ok(unauthorized())) };
+    block_on(flow::fetch(
+        io,
+        cfg,
+        "POST",
+        SERVER,
+        "https://app.example.com/",
+        send,
+    ))
 }
 
 /// `auth.authorize()` (the "Connect" button), without a challenge.

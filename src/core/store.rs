@@ -262,6 +262,7 @@ mod tests {
     use crate::core::discovery::default_metadata;
     use crate::core::secret::Secret;
     use crate::core::testing::{url, FakeIo, SERVER};
+    use crate::core::token::TokenType;
 
     fn discovered() -> Discovered {
         Discovered {
@@ -283,6 +284,7 @@ mod tests {
             issuer: "https://as.example.com".into(),
             resource: SERVER.into(),
             client_id: "c".into(),
+            token_type: TokenType::Bearer,
         }
     }
 

@@ -9,6 +9,8 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use crate::core::discovery::{DiscoveryOptions, ServerUrl};
+use crate::core::dpop::{DpopMode, PublicJwk};
+use crate::core::encoding::base64url_nopad;
 use crate::core::error::{Error, Result};
 use crate::core::flow::{Config, StepUpPolicy, TokenScope};
 use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse};
@@ -116,6 +118,12 @@ pub struct FakeIo {
     pub locks_taken: Cell<usize>,
     pub fail_storage: Cell<bool>,
     pub random_byte: Cell<u8>,
+    /// P-36: the DPoP keys by issuer, shared by the tabs of an origin as
+    /// IndexedDB is; each new key is a new deterministic test key.
+    pub dpop_keys: Rc<RefCell<HashMap<String, p256::ecdsa::SigningKey>>>,
+    pub dpop_keys_made: Rc<Cell<u8>>,
+    /// P-39: nonces by origin, this instance's memory.
+    pub dpop_nonces: RefCell<HashMap<String, String>>,
 }
 
 impl FakeIo {
@@ -143,6 +151,8 @@ impl FakeIo {
             local: other.local.clone(),
             channel: other.channel.clone(),
             held_locks: other.held_locks.clone(),
+            dpop_keys: other.dpop_keys.clone(),
+            dpop_keys_made: other.dpop_keys_made.clone(),
             ..self
         }
     }
@@ -331,6 +341,69 @@ impl Io for FakeIo {
             .find(|(hash, _)| hash == consumed)
             .map(|(_, message)| message.clone())
     }
+
+    async fn dpop_key(&self, issuer: &str) -> Result<PublicJwk> {
+        let mut keys = self.dpop_keys.borrow_mut();
+        let key = keys.entry(issuer.to_string()).or_insert_with(|| {
+            let n = self.dpop_keys_made.get().wrapping_add(1);
+            self.dpop_keys_made.set(n);
+            p256::ecdsa::SigningKey::from_bytes(&[n; 32].into()).expect("a valid test scalar")
+        });
+        Ok(public_jwk(key.verifying_key()))
+    }
+
+    async fn dpop_sign(&self, issuer: &str, signing_input: &[u8]) -> Result<[u8; 64]> {
+        use p256::ecdsa::signature::Signer;
+        let keys = self.dpop_keys.borrow();
+        let key = keys
+            .get(issuer)
+            .ok_or_else(|| Error::config("no DPoP key for this issuer"))?;
+        let signature: p256::ecdsa::Signature = key.sign(signing_input);
+        Ok(signature.to_bytes().into())
+    }
+
+    async fn delete_dpop_key(&self, issuer: &str) -> Result<()> {
+        self.dpop_keys.borrow_mut().remove(issuer);
+        Ok(())
+    }
+
+    fn dpop_nonce(&self, origin: &str) -> Option<String> {
+        self.dpop_nonces.borrow().get(origin).cloned()
+    }
+
+    fn set_dpop_nonce(&self, origin: &str, nonce: &str) {
+        self.dpop_nonces
+            .borrow_mut()
+            .insert(origin.to_string(), nonce.to_string());
+    }
+}
+
+/// base64url without padding, decoded (the inverse of `base64url_nopad`).
+pub fn base64url_decode(s: &str) -> Vec<u8> {
+    const URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let (mut bits, mut n, mut out) = (0u32, 0, Vec::new());
+    for c in s.bytes() {
+        let v = URL.iter().position(|&a| a == c).expect("a base64url character") as u32;
+        bits = (bits << 6) | v;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    out
+}
+
+/// A P-256 public key as the JWK WebCrypto exports.
+pub fn public_jwk(key: &p256::ecdsa::VerifyingKey) -> PublicJwk {
+    let point = key.to_encoded_point(false);
+    let b64 = |c: Option<&p256::FieldBytes>| base64url_nopad(c.expect("an uncompressed point"));
+    PublicJwk {
+        crv: "P-256".into(),
+        kty: "EC".into(),
+        x: b64(point.x()),
+        y: b64(point.y()),
+    }
 }
 
 pub const SERVER: &str = "https://mcp.example.com/mcp";
@@ -399,6 +472,7 @@ pub fn config() -> Config {
         token_storage: TokenStorage::Session,
         step_up: StepUpPolicy::default(),
         send_token_to: TokenScope::default(),
+        dpop: DpopMode::default(),
     }
 }
 

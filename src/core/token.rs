@@ -41,6 +41,34 @@ pub struct TokenSet {
     /// even after a step-up registered a new client (empty in old records).
     #[serde(default)]
     pub client_id: String,
+    /// P-38: how the access token is presented (`Bearer` in old records).
+    #[serde(default)]
+    pub token_type: TokenType,
+}
+
+/// The token response's `token_type` (P-38), read case-insensitively.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TokenType {
+    #[default]
+    Bearer,
+    /// RFC 9449: DPoP-bound; every use carries a proof.
+    DPoP,
+}
+
+impl TokenType {
+    /// The `Authorization` scheme, as RFC 6750 and RFC 9449 §7.1 write it.
+    pub fn scheme(self) -> &'static str {
+        match self {
+            TokenType::Bearer => "Bearer",
+            TokenType::DPoP => "DPoP",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TokenType> {
+        [TokenType::Bearer, TokenType::DPoP]
+            .into_iter()
+            .find(|t| t.scheme().eq_ignore_ascii_case(s))
+    }
 }
 
 /// Refresh this long before expiry, so a token does not lapse in flight.
@@ -250,9 +278,11 @@ pub fn token_response(outcome: &FetchOutcome, ctx: &TokenContext<'_>) -> Result<
             "access_token has characters outside RFC 6750 b64token",
         ));
     }
-    if !doc.token_type.is_some_and(|t| t.eq_ignore_ascii_case("bearer")) {
-        return Err(Error::invalid("token_type is not Bearer"));
-    }
+    let token_type = doc
+        .token_type
+        .as_deref()
+        .and_then(TokenType::parse)
+        .ok_or_else(|| Error::invalid("token_type is neither Bearer nor DPoP"))?;
     let scope = match doc.scope {
         Some(s) => scope::split(&s),
         None => ctx.requested_scope.to_vec(),
@@ -279,6 +309,7 @@ pub fn token_response(outcome: &FetchOutcome, ctx: &TokenContext<'_>) -> Result<
         issuer: ctx.issuer.to_string(),
         resource: ctx.resource.to_string(),
         client_id: ctx.client_id.to_string(),
+        token_type,
     })
 }
 
@@ -293,7 +324,12 @@ pub enum Invalidate {
 
 pub fn invalidated_by(err: &Error) -> Invalidate {
     match err {
-        Error::OAuth { code, .. } if code == "invalid_grant" => Invalidate::Tokens,
+        // P-39: the AS refused the proof of a DPoP-bound refresh token
+        // (another key, a lost key): the tokens are unusable, a new
+        // authorization follows instead of another refresh.
+        Error::OAuth { code, .. } if code == "invalid_grant" || code == "invalid_dpop_proof" => {
+            Invalidate::Tokens
+        }
         Error::OAuth { code, .. } if code == "invalid_client" || code == "unauthorized_client" => {
             Invalidate::ClientAndTokens
         }

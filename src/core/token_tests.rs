@@ -1,7 +1,7 @@
 use super::*;
 use crate::core::http::{HttpResponse, Method};
 use crate::core::testing::form_urldecode;
-use crate::core::testing::{from_json, to_json};
+use crate::core::testing::{from_json, to_json, Json};
 
 const TOKEN: &str = "https://as.example.com/token";
 const RESOURCE: &str = "http://localhost:1234";
@@ -93,6 +93,7 @@ fn token_set() -> TokenSet {
         issuer: "https://as.example.com".into(),
         resource: RESOURCE.into(),
         client_id: "client-1".into(),
+        token_type: TokenType::Bearer,
     }
 }
 
@@ -407,10 +408,39 @@ fn p23_empty_access_token_is_rejected() {
     assert!(matches!(r, Err(Error::InvalidResponse { .. })), "{r:?}");
 }
 
+// P-38 reverses P-23's "Bearer only": DPoP is accepted, any case, and recorded.
 #[test]
-fn p23_dpop_token_type_is_rejected() {
-    let r = read_ok(r#"{"access_token":"AT","token_type":"DPoP"}"#);
-    assert!(matches!(r, Err(Error::InvalidResponse { .. })), "{r:?}");
+fn p38_dpop_token_type_is_accepted_case_insensitively_and_recorded() {
+    for written in ["DPoP", "dpop", "DPOP"] {
+        let t = read_ok(&format!(r#"{{"access_token":"AT","token_type":"{written}"}}"#)).expect("tokens");
+        assert_eq!(t.token_type, TokenType::DPoP, "{written}");
+    }
+    let t = read_ok(r#"{"access_token":"AT","token_type":"Bearer"}"#).expect("tokens");
+    assert_eq!(t.token_type, TokenType::Bearer);
+}
+
+#[test]
+fn p38_other_token_types_are_rejected() {
+    for other in ["MAC", "N_A", ""] {
+        let r = read_ok(&format!(r#"{{"access_token":"AT","token_type":"{other}"}}"#));
+        assert!(matches!(r, Err(Error::InvalidResponse { .. })), "{other}: {r:?}");
+    }
+}
+
+#[test]
+fn p39_invalid_dpop_proof_on_refresh_invalidates_the_tokens() {
+    assert_eq!(
+        invalidated_by(&Error::oauth("invalid_dpop_proof", None, None)),
+        Invalidate::Tokens
+    );
+}
+
+#[test]
+fn p38_token_type_defaults_to_bearer_in_old_records() {
+    let mut old: Json = serde_json::from_str(&to_json(&token_set())).unwrap();
+    old.as_object_mut().unwrap().remove("token_type");
+    let back = from_json::<TokenSet>(&old.to_string()).expect("an old record");
+    assert_eq!(back.token_type, TokenType::Bearer);
 }
 
 #[test]
@@ -654,7 +684,8 @@ fn p28_token_error_messages_contain_no_token_code_verifier_or_secret() {
         (
             200,
             format!(
-                r#"{{"access_token":"{}","token_type":"DPoP","refresh_token":"{}"}}"#,
+                // An unknown type (this case read "DPoP" before P-38 made DPoP valid).
+                r#"{{"access_token":"{}","token_type":"MAC","refresh_token":"{}"}}"#,
                 leaks[0], leaks[1]
             ),
         ),

@@ -98,7 +98,7 @@ fn fields(e: &Error) -> Fields<'_> {
             error: error.as_deref(),
         },
         Error::InsecureEndpoint { url } => Fields::Endpoint { url },
-        Error::PkceNotSupported { issuer } => Fields::Pkce { issuer },
+        Error::PkceNotSupported { issuer } | Error::DpopNotSupported { issuer } => Fields::Pkce { issuer },
         Error::Discovery {
             stage, likely_cors, ..
         } => Fields::Discovery {

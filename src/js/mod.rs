@@ -17,8 +17,9 @@ use crate::core::error::Error;
 use crate::core::flow::{
     self, Authorization, AuthorizeRequest, CallbackInput, Config, FetchEnd, TokenTarget,
 };
+use crate::core::io::Credentials;
 use crate::core::scope;
-use crate::core::secret::Secret;
+use crate::core::token::TokenType;
 use crate::web::fetch::{Fetcher, ResourceRequest};
 use crate::web::storage::Store;
 use crate::web::{current_href, global, property, WebIo};
@@ -68,6 +69,8 @@ struct TokensJs {
     scope: String,
     expires_at: Option<u64>,
     has_refresh_token: bool,
+    /// P-38: the access token is DPoP-bound (sent with a proof).
+    dpop_bound: bool,
 }
 
 /// `onRedirect(url)` (awaited when it returns a promise), else
@@ -221,9 +224,9 @@ impl McpAuth {
         future_to_promise(async move { finish(Some(&inner), &params, &iss).await })
     }
 
-    /// For display: `{ scope, expiresAt, hasRefreshToken }` or `null`. Never the tokens themselves.
+    /// For display: `{ scope, expiresAt, hasRefreshToken, dpopBound }` or `null`. Never the tokens themselves.
     #[wasm_bindgen(
-        unchecked_return_type = "{ scope: string; expiresAt: number | null; hasRefreshToken: boolean } | null"
+        unchecked_return_type = "{ scope: string; expiresAt: number | null; hasRefreshToken: boolean; dpopBound: boolean } | null"
     )]
     pub fn tokens(&self) -> Result<JsValue, JsValue> {
         let io = &self.inner.io;
@@ -234,6 +237,7 @@ impl McpAuth {
                 scope: scope::join(&t.scope),
                 expires_at: t.expires_at_ms,
                 has_refresh_token: t.refresh_token.is_some(),
+                dpop_bound: t.token_type == TokenType::DPoP,
             }),
         })
     }
@@ -257,15 +261,12 @@ impl McpAuth {
 async fn authenticated_fetch(inner: &Inner, input: &JsValue, init: &JsValue) -> Result<JsValue, JsValue> {
     let request = ResourceRequest::new(input, init)?;
     let io = &inner.io;
-    let send = |token: Option<Secret>| {
+    let send = |credentials: Option<Credentials>| {
         let request = &request;
-        async move {
-            request
-                .send(&io.fetcher, token.as_ref().map(Secret::expose))
-                .await
-        }
+        async move { request.send(&io.fetcher, credentials.as_ref()).await }
     };
-    let end = flow::fetch(io, &inner.config, &request.url(), &current_href(), send).await;
+    let method = request.method();
+    let end = flow::fetch(io, &inner.config, &method, &request.url(), &current_href(), send).await;
     match end {
         Ok(FetchEnd::Response) => Ok(request.response()),
         Ok(FetchEnd::Redirect(to)) => {

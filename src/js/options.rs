@@ -6,6 +6,7 @@ use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::discovery::{DiscoveryOptions, ServerUrl};
+use crate::core::dpop::DpopMode;
 use crate::core::error::{Error, Result};
 use crate::core::flow::{Config, StepUpPolicy, TokenScope};
 use crate::core::io::TokenStorage;
@@ -35,6 +36,8 @@ struct Options {
     timeout_ms: Option<f64>,
     max_step_up_retries: Option<f64>,
     allow_missing_pkce_metadata: Option<bool>,
+    /// `'auto' | 'off' | 'require'` (P-35).
+    dpop: Option<String>,
     /// `'session' | 'local' | 'memory'` or a Storage-like object.
     #[serde(default, with = "serde_wasm_bindgen::preserve")]
     token_storage: JsValue,
@@ -129,6 +132,11 @@ pub fn parse(options: &JsValue) -> Result<Parsed> {
     let fetcher = Fetcher::new(function(o.fetch, "fetch")?, timeout_ms)?;
     let on_status = function(o.on_status, "onStatus")?;
     let on_redirect = function(o.on_redirect, "onRedirect")?;
+    let dpop = match o.dpop.as_deref() {
+        None => DpopMode::default(),
+        Some(written) => DpopMode::parse(written)
+            .ok_or_else(|| Error::config("dpop must be 'auto', 'off' or 'require'"))?,
+    };
     let config = Config {
         server: server.clone(),
         client: ClientConfig {
@@ -150,6 +158,7 @@ pub fn parse(options: &JsValue) -> Result<Parsed> {
             max_retries,
         },
         send_token_to: TokenScope::default(),
+        dpop,
     };
     let io = WebIo {
         fetcher,

@@ -23,9 +23,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
+use crate::core::dpop;
 use crate::core::error::{Error, Result};
 use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse, Method};
-use crate::core::io::ResourceAnswer;
+use crate::core::io::{Credentials, ResourceAnswer};
 use crate::web::{error_name, global, property};
 
 #[wasm_bindgen]
@@ -188,15 +189,23 @@ impl ResourceRequest {
         self.request.url()
     }
 
-    /// Sends a clone of the request, with `Authorization: Bearer` when a
-    /// token is given (P-27: the flow decides).
-    pub async fn send(&self, fetcher: &Fetcher, token: Option<&str>) -> Result<ResourceAnswer> {
+    /// The request's method (`GET`, `POST`...), for the DPoP proof's `htm`.
+    pub fn method(&self) -> String {
+        self.request.method()
+    }
+
+    /// Sends a clone of the request, with `Authorization` (and, for a
+    /// DPoP-bound token, `DPoP`) when credentials are given (P-27, P-38:
+    /// the flow decides).
+    pub async fn send(&self, fetcher: &Fetcher, credentials: Option<&Credentials>) -> Result<ResourceAnswer> {
         let attempt = async {
             let request = self.request.clone()?;
-            if let Some(token) = token {
-                request
-                    .headers()
-                    .set("Authorization", &format!("Bearer {token}"))?;
+            if let Some(c) = credentials {
+                let headers = request.headers();
+                headers.set("Authorization", &c.authorization())?;
+                if let Some(proof) = &c.proof {
+                    headers.set(dpop::HEADER, proof)?;
+                }
             }
             fetcher.call(&request).await
         };
@@ -209,20 +218,25 @@ impl ResourceRequest {
         })?;
         let status = property(&response, "status").as_f64().unwrap_or_default() as u16;
         let headers = property(&response, "headers");
-        let www_authenticate = if headers.is_object() {
-            headers
-                .unchecked_into::<web_sys::Headers>()
-                .get("WWW-Authenticate")
-                .ok()
-                .flatten()
-        } else {
-            None
+        let header = |name: &str| {
+            if headers.is_object() {
+                headers
+                    .unchecked_ref::<web_sys::Headers>()
+                    .get(name)
+                    .ok()
+                    .flatten()
+            } else {
+                None
+            }
         };
+        let www_authenticate = header("WWW-Authenticate");
+        let dpop_nonce = header(dpop::NONCE_HEADER);
         self.response.replace(response);
         Ok(ResourceAnswer {
             status,
             www_authenticate,
             redirected: false,
+            dpop_nonce,
         })
     }
 

@@ -5,6 +5,7 @@
 //! alike.
 
 pub mod crypto;
+pub mod dpop;
 pub mod fetch;
 pub mod lock;
 pub mod storage;
@@ -12,6 +13,7 @@ pub mod storage;
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
+use crate::core::dpop::PublicJwk;
 use crate::core::error::Result;
 use crate::core::http::{FetchOutcome, HttpRequest};
 use crate::core::io::{Area, Io, Status};
@@ -144,5 +146,25 @@ impl Io for WebIo {
 
     async fn wait_for_rotation(&self, _consumed: &str, _timeout_ms: u32) -> Option<String> {
         None
+    }
+
+    async fn dpop_key(&self, issuer: &str) -> Result<PublicJwk> {
+        dpop::key(issuer).await
+    }
+
+    async fn dpop_sign(&self, issuer: &str, signing_input: &[u8]) -> Result<[u8; 64]> {
+        dpop::sign(issuer, signing_input).await
+    }
+
+    async fn delete_dpop_key(&self, issuer: &str) -> Result<()> {
+        dpop::delete(issuer).await
+    }
+
+    fn dpop_nonce(&self, origin: &str) -> Option<String> {
+        dpop::nonce(origin)
+    }
+
+    fn set_dpop_nonce(&self, origin: &str, nonce: &str) {
+        dpop::set_nonce(origin, nonce);
     }
 }

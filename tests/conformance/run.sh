@@ -7,6 +7,7 @@
 #   4. every auth scenario introduced in 2026-07-28, one --scenario each
 #      (the auth part of --suite draft; single-scenario mode also fails on a
 #      non-zero client exit where no rejection is expected)
+#   5. the DPoP extension scenarios auth/dpop and auth/dpop-nonce, one each
 # On top of the harness's verdict, each scenario's client must end as
 # expected: "done" (tools/call succeeded), or, where the scenario expects a
 # rejection, a library error with the right code (so a crash cannot pass).
@@ -143,6 +144,33 @@ for s in "${fails[@]}"; do
   grep -E 'FAILURE|WARNING|OVERALL|\[client\] FAILED' "$dir/$(basename "$s").log" | head -5 | sed 's/^/      /'
 done
 if [[ ${#draft[@]} -eq 0 || ${#fails[@]} -gt 0 ]]; then failed=1; fi
+check_ends "$dir" || failed=1
+
+# The DPoP extension (io.modelcontextprotocol/auth/dpop, SEP-1932): the
+# library uses DPoP automatically when the authorization server offers ES256
+# (P-35..P-39). Present in the pinned version; each must pass on its own.
+dpop=(auth/dpop auth/dpop-nonce)
+dir="$out/dpop"
+mkdir -p "$dir"
+t0=$SECONDS
+pass=0
+fails=()
+for s in "${dpop[@]}"; do
+  if run "$s" "$dir/$(basename "$s")" --scenario "$s" && grep -q 'OVERALL: PASSED' "$dir/$(basename "$s").log"; then
+    pass=$((pass + 1))
+  else
+    fails+=("$s")
+  fi
+  mkdir -p "$dir/auth"
+  mv "$dir/$(basename "$s")"/auth/* "$dir/auth/" 2>/dev/null || true
+done
+printf '%-40s %2d scenarios  %d passed, %d failed  (%ds)\n' "DPoP extension (--scenario)" \
+  "${#dpop[@]}" "$pass" "${#fails[@]}" $((SECONDS - t0))
+for s in "${fails[@]}"; do
+  echo "  ✗ $s"
+  grep -E 'FAILURE|WARNING|OVERALL|\[client\] FAILED' "$dir/$(basename "$s").log" | head -5 | sed 's/^/      /'
+done
+if [[ ${#fails[@]} -gt 0 ]]; then failed=1; fi
 check_ends "$dir" || failed=1
 
 if [[ $failed -ne 0 ]]; then

@@ -18,9 +18,9 @@ export function launchBrowser() {
 }
 
 /** Builds www/app when stale, then starts the stack on random ports. */
-export async function startStack({ accessTokenTtl } = {}) {
+export async function startStack({ accessTokenTtl, dpopNonces } = {}) {
   buildApp({ log: () => {} });
-  return startDemo({ accessTokenTtl });
+  return startDemo({ accessTokenTtl, dpopNonces });
 }
 
 export async function asEvents(stack) {

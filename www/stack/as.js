@@ -11,12 +11,13 @@ import { createMemoryAdapter } from './memory-adapter.js';
 
 const RESOURCE_SCOPES = ['mcp:read', 'mcp:write'];
 const OIDC_SCOPES = ['openid', 'offline_access'];
-const ALLOW_HEADERS = 'Authorization, Content-Type, MCP-Protocol-Version, Accept';
+// `DPoP`: token requests carry a proof (RFC 9449); DPoP-Nonce is exposed below.
+const ALLOW_HEADERS = 'Authorization, Content-Type, MCP-Protocol-Version, Accept, DPoP';
 // Paths a browser calls with fetch() from another origin (not the navigations).
 const CORS_PATHS = /^\/(\.well-known\/|reg$|token$|token\/revocation$|jwks$|me$|__test\/)/;
 
 export async function startAuthorizationServer({
-  port = 0, host = '127.0.0.1', clientOrigins = [], accessTokenTtl = 60, autoApprove = false,
+  port = 0, host = '127.0.0.1', clientOrigins = [], accessTokenTtl = 60, autoApprove = false, dpopNonces = false,
 } = {}) {
   // Listen first: with port 0 the issuer is only known once the port is bound.
   const server = http.createServer();
@@ -49,6 +50,9 @@ export async function startAuthorizationServer({
     pkce: { required: () => true }, // S256 is the only method oidc-provider 9 knows
     features: {
       devInteractions: { enabled: false }, // our own page below
+      // RFC 9449 (on by default in oidc-provider 9, stated here): with
+      // `dpopNonces` every DPoP proof must carry the AS's nonce (`use_dpop_nonce`).
+      dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => dpopNonces },
       registration: { enabled: true }, // open: no initial access token
       // A client revokes only its own tokens (the default policy, stated so
       // oidc-provider stops printing a notice on every revocation).

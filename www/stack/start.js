@@ -49,12 +49,13 @@ export async function startStaticServer({ dir, port = 0, host = '127.0.0.1', inf
 // Starts AS, then MCP server, then (optionally) the static server.
 export async function startStack({
   asPort = 0, mcpPort = 0, autoApprove = false, staticDir, staticPort = 0, corsOrigins = ['*'], accessTokenTtl,
+  dpopNonces = false,
 } = {}) {
   const stops = [];
   try {
-    const as = await startAuthorizationServer({ port: asPort, clientOrigins: corsOrigins, autoApprove, accessTokenTtl });
+    const as = await startAuthorizationServer({ port: asPort, clientOrigins: corsOrigins, autoApprove, accessTokenTtl, dpopNonces });
     stops.push(as.stop);
-    const mcp = await startMcpServer({ port: mcpPort, issuer: as.issuer, corsOrigins });
+    const mcp = await startMcpServer({ port: mcpPort, issuer: as.issuer, corsOrigins, dpopNonces });
     stops.push(mcp.stop);
     const info = { issuer: as.issuer, mcpUrl: mcp.url, appUrl: null };
     if (staticDir) {
@@ -78,6 +79,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       static: { type: 'string' },
       'static-port': { type: 'string', default: '0' },
       'cors-origin': { type: 'string', multiple: true, default: ['*'] },
+      // Both servers require DPoP nonces (RFC 9449 §8, §9).
+      'dpop-nonces': { type: 'boolean', default: false },
     },
   });
   const stack = await startStack({
@@ -87,6 +90,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     staticDir: values.static,
     staticPort: Number(values['static-port']),
     corsOrigins: values['cors-origin'],
+    dpopNonces: values['dpop-nonces'],
   });
   let stopping = false;
   const shutdown = async () => {

@@ -37,6 +37,7 @@ const ui = {
   scope: el<HTMLElement>('#scope'),
   expires: el<HTMLElement>('#expires'),
   refresh: el<HTMLElement>('#refresh'),
+  dpop: el<HTMLElement>('#dpop'),
   toolsHint: el<HTMLParagraphElement>('#tools-hint'),
   toolList: el<HTMLUListElement>('#tool-list'),
   events: el<HTMLOListElement>('#status-events'),
@@ -141,6 +142,8 @@ function showTokens(): void {
   }
   ui.scope.textContent = t ? t.scope || '(none)' : '—';
   ui.refresh.textContent = t ? (t.hasRefreshToken ? 'yes' : 'no') : '—';
+  // DPoP-bound (RFC 9449): useless without this browser's non-extractable key.
+  ui.dpop.textContent = t ? (t.dpopBound ? 'yes' : 'no (bearer)') : '—';
   if (t?.expiresAt) ui.expires.dataset.expiresAt = String(t.expiresAt);
   else delete ui.expires.dataset.expiresAt;
   ui.signOut.disabled = state === 'loading' || state === 'connecting' || state === 'redirecting' || !t;
