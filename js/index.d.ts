@@ -106,6 +106,12 @@ export interface McpAuthOptions {
   allowMissingPkceMetadata?: boolean;
   /** Timeout of each discovery, registration and token request in ms (default 30000; 0 = none). */
   timeoutMs?: number;
+  /**
+   * Which of your requests get the token (P-27): `'serverUrl'` (default) only
+   * the server URL's origin and path (any query); `'origin'` every path of its
+   * origin, for the legacy HTTP+SSE transport.
+   */
+  sendTokenTo?: 'serverUrl' | 'origin';
 }
 
 export interface StorageLike {
@@ -134,11 +140,19 @@ export type McpAuthErrorCode =
   | 'network_error'
   | 'timeout'
   | 'storage_error'
-  | 'no_refresh_token';
+  | 'no_refresh_token'
+  | 'token_rejected'
+  | 'unexpected_redirect';
 
 /** Base class of every error the library throws; `code` is stable (switch on it, not on `message`). */
 export class McpAuthError extends Error {
   readonly code: McpAuthErrorCode | (string & {});
+  /** `timeout`, `network_error`, `unexpected_redirect`: the URL of the request that failed. */
+  readonly url?: string;
+  /** `timeout`: the limit that was reached, in ms. */
+  readonly afterMs?: number;
+  /** `token_rejected`: the MCP server whose tokens were refused. */
+  readonly serverUrl?: string;
 }
 /** The callback's `iss` is missing or not the expected issuer (RFC 9207). Carries nothing else from the callback. */
 export class IssuerMismatchError extends McpAuthError {
