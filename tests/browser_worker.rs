@@ -66,10 +66,8 @@ async fn authorization_starts_in_a_worker() {
         ("tokenStorage", "memory".into()),
     ]))
     .expect("valid options");
-    let req = AuthorizeRequest {
-        return_to: "/".into(),
-        ..AuthorizeRequest::default()
-    };
+    // A worker has no page to return to (no `location`): no returnTo (P-31).
+    let req = AuthorizeRequest::default();
     match flow::authorize(&p.io, &p.config, &req).await.expect("authorize") {
         Authorization::Redirect(url) => assert!(url.contains("code_challenge="), "{url}"),
         Authorization::Authorized(_) => panic!("no tokens yet"),

@@ -22,6 +22,7 @@ use crate::core::discovery::{
     Discovered, DiscoveryOptions, ExpectAuthorizationServer, ExpectProtectedResource, ServerUrl,
 };
 use crate::core::encoding::base64url_nopad;
+use crate::core::endpoint;
 use crate::core::error::{Error, Result};
 use crate::core::http::{read_object, FetchOutcome, HttpRequest};
 use crate::core::io::{Area, Io, ResourceAnswer, Status, TokenStorage};
@@ -717,7 +718,7 @@ pub fn may_attach_token(cfg: &Config, request_url: &str) -> bool {
     let server = &cfg.server.parsed;
     request.origin() == server.origin()
         && match cfg.send_token_to {
-            TokenScope::ServerUrl => request.path() == server.path(),
+            TokenScope::ServerUrl => endpoint::same_path(request.path(), server.path()),
             TokenScope::Origin => true,
         }
 }
