@@ -220,8 +220,10 @@ let revocations: Revocation[] = [];
 // request (a form with `token` and `token_type_hint`) and its answer, so that
 // sign-out can say which token the server revoked. Never the token itself.
 async function observingFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  // The library passes one `Request` (its body inside), apps often `(url, init)`.
+  const sent = input instanceof Request ? await input.clone().text() : '';
   const res = await fetch(input, init);
-  const body = typeof init?.body === 'string' ? init.body : init?.body instanceof URLSearchParams ? init.body.toString() : '';
+  const body = typeof init?.body === 'string' ? init.body : init?.body instanceof URLSearchParams ? init.body.toString() : sent;
   if (body.includes('token_type_hint=')) {
     const form = new URLSearchParams(body);
     const hint = form.get('token_type_hint');
