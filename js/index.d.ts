@@ -126,6 +126,12 @@ export interface McpAuthOptions {
    * `McpAuthError` with code `dpop_not_supported` (and `issuer`) when the server does not offer it.
    */
   dpop?: 'auto' | 'off' | 'require';
+  /**
+   * Which of your requests get the token (P-27): `'serverUrl'` (default) only
+   * the server URL's origin and path (any query); `'origin'` every path of its
+   * origin, for the legacy HTTP+SSE transport.
+   */
+  sendTokenTo?: 'serverUrl' | 'origin';
 }
 
 export interface StorageLike {
@@ -155,12 +161,20 @@ export type McpAuthErrorCode =
   | 'timeout'
   | 'storage_error'
   | 'no_refresh_token'
+  | 'token_rejected'
+  | 'unexpected_redirect'
   /** `dpop: 'require'` and the authorization server does not offer DPoP with ES256; `issuer` names it. */
   | 'dpop_not_supported';
 
 /** Base class of every error the library throws; `code` is stable (switch on it, not on `message`). */
 export class McpAuthError extends Error {
   readonly code: McpAuthErrorCode | (string & {});
+  /** `timeout`, `network_error`, `unexpected_redirect`: the URL of the request that failed. */
+  readonly url?: string;
+  /** `timeout`: the limit that was reached, in ms. */
+  readonly afterMs?: number;
+  /** `token_rejected`: the MCP server whose tokens were refused. */
+  readonly serverUrl?: string;
 }
 /** The callback's `iss` is missing or not the expected issuer (RFC 9207). Carries nothing else from the callback. */
 export class IssuerMismatchError extends McpAuthError {

@@ -23,6 +23,7 @@ use crate::core::discovery::{
 };
 use crate::core::dpop::{self, DpopMode};
 use crate::core::encoding::base64url_nopad;
+use crate::core::endpoint;
 use crate::core::error::{Error, Result};
 use crate::core::http::{read_object, FetchOutcome, HttpRequest};
 use crate::core::io::{Area, Credentials, Io, ResourceAnswer, Status, TokenStorage};
@@ -806,7 +807,7 @@ pub fn may_attach_token(cfg: &Config, request_url: &str) -> bool {
     let server = &cfg.server.parsed;
     request.origin() == server.origin()
         && match cfg.send_token_to {
-            TokenScope::ServerUrl => request.path() == server.path(),
+            TokenScope::ServerUrl => endpoint::same_path(request.path(), server.path()),
             TokenScope::Origin => true,
         }
 }

@@ -918,6 +918,15 @@ fn p14_403_without_insufficient_scope_is_returned_as_is() {
 // ---------------------------------------------------------------- P-27
 
 #[test]
+fn a_server_path_with_a_bar_gets_the_token_as_chromium_encodes_it_p27() {
+    let mut cfg = config();
+    cfg.server = ServerUrl::parse("https://mcp.example.com/tenant|a/mcp").expect("valid");
+    assert!(may_attach_token(&cfg, "https://mcp.example.com/tenant%7Ca/mcp"));
+    assert!(may_attach_token(&cfg, "https://mcp.example.com/tenant|a/mcp?x=1"));
+    assert!(!may_attach_token(&cfg, "https://mcp.example.com/tenant%7Cb/mcp"));
+}
+
+#[test]
 fn p27_other_origin_gets_no_token_and_no_auth_handling() {
     let (io, cfg) = signed_in(&token_json("at-1", Some("rt-1"), None));
     let trips = io.round_trips.get();

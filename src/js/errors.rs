@@ -64,6 +64,9 @@ enum Fields<'a> {
         url: &'a str,
         after_ms: u32,
     },
+    Server {
+        server_url: &'a str,
+    },
     None {},
 }
 
@@ -97,7 +100,10 @@ fn fields(e: &Error) -> Fields<'_> {
             status: *status,
             error: error.as_deref(),
         },
-        Error::InsecureEndpoint { url } => Fields::Endpoint { url },
+        Error::InsecureEndpoint { url } | Error::Network { url, .. } | Error::UnexpectedRedirect { url } => {
+            Fields::Endpoint { url }
+        }
+        Error::TokenRejected { server_url } => Fields::Server { server_url },
         Error::PkceNotSupported { issuer } | Error::DpopNotSupported { issuer } => Fields::Pkce { issuer },
         Error::Discovery {
             stage, likely_cors, ..

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use js_sys::{Function, Object, Promise, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 
 use crate::core::callback::CallbackParams;
 use crate::core::error::Error;
@@ -22,12 +22,27 @@ use crate::core::scope;
 use crate::core::token::TokenType;
 use crate::web::fetch::{Fetcher, ResourceRequest};
 use crate::web::storage::Store;
-use crate::web::{current_href, global, property, WebIo};
+use crate::web::{current_href, global, property, rotation, WebIo};
 
 struct Inner {
     config: Config,
     io: WebIo,
     on_redirect: Option<Function>,
+    /// P-34: adopts the token sets other tabs publish, while this lives.
+    _rotation: Rc<rotation::Listener>,
+}
+
+/// P-34: every rotation message another tab (or instance) publishes is
+/// offered to this client: adopted only if it still holds the consumed token.
+fn rotation_listener(config: &Config, io: &WebIo) -> Rc<rotation::Listener> {
+    let (config, io) = (config.clone(), io.clone());
+    rotation::subscribe(Rc::new(move |message: &str| {
+        let (config, io, message) = (config.clone(), io.clone(), message.to_string());
+        spawn_local(async move {
+            // Passive: a message this client cannot use changes nothing.
+            let _ = flow::adopt_rotation(&io, &config, &message).await;
+        });
+    }))
 }
 
 /// An OAuth client for one MCP server.
@@ -131,6 +146,7 @@ impl McpAuth {
         let p = options::parse(&options).map_err(|e| js_err(None, e))?;
         Ok(McpAuth {
             inner: Rc::new(Inner {
+                _rotation: rotation_listener(&p.config, &p.io),
                 config: p.config,
                 io: p.io,
                 on_redirect: p.on_redirect,

@@ -38,6 +38,8 @@ struct Options {
     allow_missing_pkce_metadata: Option<bool>,
     /// `'auto' | 'off' | 'require'` (P-35).
     dpop: Option<String>,
+    /// P-27: `'serverUrl'` (default) or `'origin'`.
+    send_token_to: Option<String>,
     /// `'session' | 'local' | 'memory'` or a Storage-like object.
     #[serde(default, with = "serde_wasm_bindgen::preserve")]
     token_storage: JsValue,
@@ -121,6 +123,15 @@ fn token_storage(value: JsValue) -> Result<(TokenStorage, Store)> {
     }
 }
 
+/// `sendTokenTo` (P-27): which requests get the token.
+fn send_token_to(value: Option<String>) -> Result<TokenScope> {
+    match value {
+        None => Ok(TokenScope::default()),
+        Some(s) => TokenScope::parse(&s)
+            .ok_or_else(|| Error::config(format!("sendTokenTo must be 'serverUrl' or 'origin', not {s:?}"))),
+    }
+}
+
 pub fn parse(options: &JsValue) -> Result<Parsed> {
     let o = read(options)?;
     let server = ServerUrl::parse(&required(o.server_url, "serverUrl")?)?;
@@ -157,7 +168,7 @@ pub fn parse(options: &JsValue) -> Result<Parsed> {
             throw: o.on_insufficient_scope.unwrap_or_default() == OnInsufficientScope::Throw,
             max_retries,
         },
-        send_token_to: TokenScope::default(),
+        send_token_to: send_token_to(o.send_token_to)?,
         dpop,
     };
     let io = WebIo {

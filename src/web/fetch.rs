@@ -18,14 +18,14 @@ use std::cell::RefCell;
 
 use futures_util::future::join_all;
 use gloo_net::http::{Method as GlooMethod, RequestBuilder, Response};
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::AbortSignal;
+use web_sys::{AbortSignal, RequestRedirect};
 
 use crate::core::dpop;
 use crate::core::error::{Error, Result};
-use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse, Method};
+use crate::core::http::{FetchOutcome, HttpRequest, HttpResponse, Method, MAX_RESPONSE_BYTES};
 use crate::core::io::{Credentials, ResourceAnswer};
 use crate::web::{error_name, global, property};
 
@@ -106,11 +106,17 @@ impl Fetcher {
     /// failure when the core allows it (P-8).
     pub async fn send(&self, request: &HttpRequest) -> FetchOutcome {
         let mut answer = self.attempt(request, true).await;
-        if answer == Err(Failure::Network) && request.retry_without_headers {
+        if matches!(answer, Err(Failure::Network)) && request.retry_without_headers {
             answer = self.attempt(request, false).await;
         }
         match answer {
-            Ok(response) => FetchOutcome::Response(response),
+            Ok(Answer::Response(response)) => FetchOutcome::Response(response),
+            Ok(Answer::Redirected) => FetchOutcome::Redirected {
+                url: request.url.clone(),
+            },
+            Ok(Answer::TooLarge) => FetchOutcome::TooLarge {
+                url: request.url.clone(),
+            },
             Err(Failure::Network) => FetchOutcome::NetworkError,
             Err(Failure::Timeout) => FetchOutcome::Timeout {
                 url: request.url.clone(),
@@ -123,12 +129,15 @@ impl Fetcher {
         &self,
         request: &HttpRequest,
         with_headers: bool,
-    ) -> std::result::Result<HttpResponse, Failure> {
+    ) -> std::result::Result<Answer, Failure> {
         let method = match request.method {
             Method::Get => GlooMethod::GET,
             Method::Post => GlooMethod::POST,
         };
-        let mut builder = RequestBuilder::new(&request.url).method(method);
+        // P-30: a protocol request never follows a redirect.
+        let mut builder = RequestBuilder::new(&request.url)
+            .method(method)
+            .redirect(RequestRedirect::Manual);
         if with_headers {
             for (name, value) in &request.headers {
                 builder = builder.header(name, value);
@@ -143,12 +152,97 @@ impl Fetcher {
         let js_request: web_sys::Request = built.map_err(|_| Failure::Network)?.into();
         let answer = self.call(&js_request).await.map_err(|e| Failure::of(&e))?;
         let js_response = response_like(answer).ok_or(Failure::Network)?;
-        let text = js_response.text().map_err(|e| Failure::of(&e))?;
-        let body = JsFuture::from(text).await.map_err(|e| Failure::of(&e))?;
+        let status = property(&js_response, "status").as_f64().unwrap_or_default() as u16;
+        // Browsers give an opaque-redirect response (status 0), Node the 3xx.
+        if is_redirect(&js_response) {
+            return Ok(Answer::Redirected);
+        }
+        let Some(body) = read_limited(&js_response).await? else {
+            return Ok(Answer::TooLarge);
+        };
         let response = Response::from(js_response);
-        let mut answer = HttpResponse::new(response.status(), body.as_string().unwrap_or_default());
+        let mut answer = HttpResponse::new(status, body);
         answer.headers = response.headers().entries().collect();
-        Ok(answer)
+        Ok(Answer::Response(answer))
+    }
+}
+
+/// What one attempt of a protocol request got.
+enum Answer {
+    Response(HttpResponse),
+    Redirected,
+    TooLarge,
+}
+
+/// P-30: a redirect that `redirect: 'manual'` did not follow.
+fn is_redirect(response: &JsValue) -> bool {
+    let status = property(response, "status").as_f64().unwrap_or_default();
+    property(response, "type").as_string().as_deref() == Some("opaqueredirect")
+        || (300.0..400.0).contains(&status)
+}
+
+/// P-32: the body as text, or `None` when it is longer than
+/// `MAX_RESPONSE_BYTES`: a declared `Content-Length` over the limit is not
+/// read at all, a stream is read chunk by chunk and cancelled at the limit.
+/// A Response-shaped object without a stream is read whole, then measured.
+async fn read_limited(response: &web_sys::Response) -> std::result::Result<Option<String>, Failure> {
+    let declared = response
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|n| n.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
+        cancel(&property(response, "body"));
+        return Ok(None);
+    }
+    let stream = property(response, "body");
+    let reader = match property(&stream, "getReader").dyn_into::<Function>() {
+        Ok(get_reader) => get_reader.call0(&stream).map_err(|e| Failure::of(&e))?,
+        Err(_) => {
+            let text = response.text().map_err(|e| Failure::of(&e))?;
+            let text = JsFuture::from(text).await.map_err(|e| Failure::of(&e))?;
+            let text = text.as_string().unwrap_or_default();
+            return Ok((text.len() <= MAX_RESPONSE_BYTES).then_some(text));
+        }
+    };
+    let read: Function = property(&reader, "read")
+        .dyn_into()
+        .map_err(|_| Failure::Network)?;
+    let mut bytes = Vec::new();
+    loop {
+        let chunk = read.call0(&reader).map_err(|e| Failure::of(&e))?;
+        let chunk = JsFuture::from(Promise::resolve(&chunk))
+            .await
+            .map_err(|e| Failure::of(&e))?;
+        if property(&chunk, "done").is_truthy() {
+            break;
+        }
+        let value = property(&chunk, "value");
+        let Some(value) = value.dyn_ref::<Uint8Array>() else {
+            return Err(Failure::Network);
+        };
+        if bytes.len() + value.length() as usize > MAX_RESPONSE_BYTES {
+            cancel(&reader);
+            return Ok(None);
+        }
+        bytes.extend(value.to_vec());
+    }
+    // As `Response.text()` decodes: UTF-8, a leading BOM dropped, bad bytes replaced.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
+}
+
+/// Stops a body download (a stream or its reader); a failure changes nothing.
+fn cancel(stream_or_reader: &JsValue) {
+    if let Ok(cancel) = property(stream_or_reader, "cancel").dyn_into::<Function>() {
+        if let Ok(promise) = cancel.call0(stream_or_reader) {
+            // A rejected cancel must not surface as an unhandled rejection:
+            // `JsFuture` attaches its handlers at once.
+            if let Some(promise) = promise.dyn_ref::<Promise>() {
+                drop(JsFuture::from(promise.clone()));
+            }
+        }
     }
 }
 
@@ -167,6 +261,9 @@ fn response_like(v: JsValue) -> Option<web_sys::Response> {
 /// rejection of the app's `fetch` are kept to reach the app unchanged.
 pub struct ResourceRequest {
     request: web_sys::Request,
+    /// The app chose a redirect mode (`init.redirect`, or a `Request` whose
+    /// mode is not the default): P-30 leaves it alone.
+    own_redirect: bool,
     response: RefCell<JsValue>,
     rejection: RefCell<Option<JsValue>>,
 }
@@ -178,8 +275,13 @@ impl ResourceRequest {
             .dyn_into()
             .map_err(|_| JsValue::from(js_sys::TypeError::new("Request is not available")))?;
         let request = Reflect::construct(&constructor, &js_sys::Array::of2(input, init))?;
+        let own_redirect = !property(init, "redirect").is_undefined()
+            || property(input, "redirect")
+                .as_string()
+                .is_some_and(|mode| mode != "follow");
         Ok(ResourceRequest {
             request: request.unchecked_into(),
+            own_redirect,
             response: RefCell::new(JsValue::UNDEFINED),
             rejection: RefCell::new(None),
         })
@@ -196,10 +298,18 @@ impl ResourceRequest {
 
     /// Sends a clone of the request, with `Authorization` (and, for a
     /// DPoP-bound token, `DPoP`) when credentials are given (P-27, P-38:
-    /// the flow decides).
+    /// the flow decides), then with `redirect: 'manual'` unless the app
+    /// chose a mode (P-30): a redirect is reported, not followed with the
+    /// token.
     pub async fn send(&self, fetcher: &Fetcher, credentials: Option<&Credentials>) -> Result<ResourceAnswer> {
+        let manual = credentials.is_some() && !self.own_redirect;
         let attempt = async {
-            let request = self.request.clone()?;
+            let mut request = self.request.clone()?;
+            if manual {
+                let init = web_sys::RequestInit::new();
+                init.set_redirect(RequestRedirect::Manual);
+                request = web_sys::Request::new_with_request_and_init(&request, &init)?;
+            }
             if let Some(c) = credentials {
                 let headers = request.headers();
                 headers.set("Authorization", &c.authorization())?;
@@ -231,11 +341,12 @@ impl ResourceRequest {
         };
         let www_authenticate = header("WWW-Authenticate");
         let dpop_nonce = header(dpop::NONCE_HEADER);
+        let redirected = manual && is_redirect(&response);
         self.response.replace(response);
         Ok(ResourceAnswer {
             status,
             www_authenticate,
-            redirected: false,
+            redirected,
             dpop_nonce,
         })
     }

@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod dpop;
 pub mod fetch;
 pub mod lock;
+pub mod rotation;
 pub mod storage;
 
 use js_sys::{Function, Object, Reflect};
@@ -139,13 +140,12 @@ impl Io for WebIo {
         lock::acquire(name).await
     }
 
-    // P-34's BroadcastChannel is the web side's to build; until then a
-    // rotation reaches no other tab, and a tab that finds its refresh
-    // token consumed re-authorizes instead of sending it.
-    fn publish_rotation(&self, _consumed: &str, _message: &str) {}
+    fn publish_rotation(&self, consumed: &str, message: &str) {
+        rotation::publish(consumed, message);
+    }
 
-    async fn wait_for_rotation(&self, _consumed: &str, _timeout_ms: u32) -> Option<String> {
-        None
+    async fn wait_for_rotation(&self, consumed: &str, timeout_ms: u32) -> Option<String> {
+        rotation::wait(consumed, timeout_ms).await
     }
 
     async fn dpop_key(&self, issuer: &str) -> Result<PublicJwk> {

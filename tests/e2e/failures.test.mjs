@@ -208,6 +208,7 @@ describe('demo with the authorization server down', () => {
       await page.click('#connect');
       await approveConsent(page, stack);
       await waitConnected(page, stack);
+      const { token_endpoint: tokenEndpoint } = await (await fetch(`${stack.issuer}/.well-known/oauth-authorization-server`)).json();
       await stack.as.stop();
 
       // Past the token's real expiry: a token merely due for refresh is still
@@ -217,11 +218,11 @@ describe('demo with the authorization server down', () => {
       await page.click('#call-echo');
       await assertNotConnected(page);
       const err = await shownError(page);
-      // P-33 asks for network_error naming the token endpoint here; today's
-      // library falls through to discovery and reports discovery_failed
-      // (likelyCors). Either way the page must explain it.
-      assert.ok(['McpAuthError', 'DiscoveryError'].includes(err.name), err.name);
-      assert.ok(['network_error', 'discovery_failed'].includes(err.code), err.code);
+      // P-33: the refresh failed at the network level: network_error naming
+      // the token endpoint, not a discovery failure.
+      assert.equal(err.name, 'McpAuthError');
+      assert.equal(err.code, 'network_error');
+      assert.ok(err.text.includes(tokenEndpoint), `the message names ${tokenEndpoint}: ${err.text}`);
       assert.match(err.sentence, /not running, or it does not allow this page's origin \(CORS\)/);
       assert.equal(await page.locator('#call-echo').count(), 0, 'no tool buttons while not connected');
       assert.equal(await page.locator('#connect').isEnabled(), true);
