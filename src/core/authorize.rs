@@ -37,6 +37,21 @@ pub struct PendingRecord {
     pub created_at_ms: u64,
     /// Which token storage the app uses, so the callback page writes there.
     pub token_storage: TokenStorage,
+    /// Whether the callback page redeems the code itself (redirect) or
+    /// hands it to the opening page (popup, P-41). Older records: redirect.
+    #[serde(default)]
+    pub flow: Flow,
+}
+
+/// How the user reaches the authorization server: the page itself goes
+/// there (`'redirect'`), or a window it opens (`'popup'`, P-40..P-42). Also
+/// the `mode` option's closed set of values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flow {
+    #[default]
+    Redirect,
+    Popup,
 }
 
 impl PendingRecord {
@@ -152,6 +167,7 @@ pub fn authorization_request(
         return_to: params.return_to.to_string(),
         created_at_ms: params.now_ms,
         token_storage: params.token_storage,
+        flow: Flow::Redirect,
     };
     (url, record)
 }

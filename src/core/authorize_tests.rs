@@ -287,6 +287,7 @@ fn p16_pending_record_holds_every_field() {
         return_to: "https://app.example.com/chat#t1".into(),
         created_at_ms: NOW,
         token_storage: TokenStorage::Local,
+        flow: Flow::Redirect,
     };
     assert_eq!(r, expected);
 }

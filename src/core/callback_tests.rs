@@ -1,5 +1,5 @@
 use super::*;
-use crate::core::authorize::PENDING_TTL_MS;
+use crate::core::authorize::{Flow, PENDING_TTL_MS};
 use crate::core::io::TokenStorage;
 use crate::core::registration::AuthMethod;
 use crate::core::secret::Secret;
@@ -25,6 +25,7 @@ fn record(iss_advertised: bool) -> PendingRecord {
         return_to: "https://app.example.com/".into(),
         created_at_ms: NOW,
         token_storage: TokenStorage::Session,
+        flow: Flow::Redirect,
     }
 }
 

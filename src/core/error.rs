@@ -89,6 +89,33 @@ pub enum Error {
     NoRefreshToken,
     /// The flow continues in a new page: the redirect to the AS has started.
     RedirectStarted,
+    /// P-40: `window.open` returned `null`: the browser blocked the sign-in
+    /// window. Nothing was lost; the app may retry from a click or redirect.
+    PopupBlocked,
+    /// P-42: the sign-in window ended without a result: closed by the user,
+    /// out of time (`popupTimeoutMs`), or aborted by the app's `signal`.
+    PopupClosed { reason: PopupEnd },
+}
+
+/// P-42: why a popup flow ended without a result (`PopupClosedError.reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PopupEnd {
+    /// The window was seen closed, after the short grace.
+    Closed,
+    /// `popupTimeoutMs` passed without a result.
+    TimedOut { after_ms: u32 },
+    /// The app's `AbortSignal` aborted.
+    Aborted,
+}
+
+impl PopupEnd {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PopupEnd::Closed => "closed",
+            PopupEnd::TimedOut { .. } => "timeout",
+            PopupEnd::Aborted => "aborted",
+        }
+    }
 }
 
 impl Error {
@@ -117,6 +144,8 @@ impl Error {
             Error::Storage { .. } => "storage_error",
             Error::NoRefreshToken => "no_refresh_token",
             Error::RedirectStarted => "redirect_started",
+            Error::PopupBlocked => "popup_blocked",
+            Error::PopupClosed { .. } => "popup_closed",
         }
     }
 
@@ -134,6 +163,8 @@ impl Error {
                 "DiscoveryError"
             }
             Error::RedirectStarted => "AuthorizationRedirectError",
+            Error::PopupBlocked => "PopupBlockedError",
+            Error::PopupClosed { .. } => "PopupClosedError",
             _ => "McpAuthError",
         }
     }
@@ -264,6 +295,17 @@ impl fmt::Display for Error {
             Error::RedirectStarted => {
                 f.write_str("redirecting to the authorization server; the flow continues on the callback page")
             }
+            Error::PopupBlocked => f.write_str(
+                "the browser blocked the sign-in window: call auth.authorize({ mode: 'popup' }) from a click handler (then retry the call), or use redirect mode",
+            ),
+            Error::PopupClosed { reason } => match reason {
+                PopupEnd::Closed => f.write_str("the sign-in window was closed before the sign-in finished"),
+                PopupEnd::TimedOut { after_ms } => write!(
+                    f,
+                    "the sign-in window gave no result within {after_ms} ms (popupTimeoutMs); it may have been closed"
+                ),
+                PopupEnd::Aborted => f.write_str("the sign-in in a window was aborted by the app's signal"),
+            },
         }
     }
 }
@@ -346,6 +388,10 @@ mod tests {
             Error::Storage { what: s() },
             Error::NoRefreshToken,
             Error::RedirectStarted,
+            Error::PopupBlocked,
+            Error::PopupClosed {
+                reason: PopupEnd::Closed,
+            },
         ];
         for e in all {
             let entry = format!("\n  {}: ", e.code());

@@ -64,6 +64,9 @@ enum Fields<'a> {
         url: &'a str,
         after_ms: u32,
     },
+    Popup {
+        reason: &'static str,
+    },
     None {},
 }
 
@@ -111,6 +114,9 @@ fn fields(e: &Error) -> Fields<'_> {
         Error::Timeout { url, after_ms } => Fields::Timeout {
             url,
             after_ms: *after_ms,
+        },
+        Error::PopupClosed { reason } => Fields::Popup {
+            reason: reason.as_str(),
         },
         _ => Fields::None {},
     }

@@ -7,6 +7,7 @@
 pub mod crypto;
 pub mod fetch;
 pub mod lock;
+pub mod popup;
 pub mod storage;
 
 use js_sys::{Function, Object, Reflect};
