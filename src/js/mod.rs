@@ -192,8 +192,10 @@ impl McpAuth {
         };
         if mode == Flow::Popup {
             // P-40: before any await, or the browser blocks the window.
-            let Some(window) = crate::web::popup::open("") else {
-                return Promise::reject(&js_err(Some(&inner.io), Error::PopupBlocked));
+            let window = match crate::web::popup::open("") {
+                Ok(Some(window)) => window,
+                Ok(None) => return Promise::reject(&js_err(Some(&inner.io), Error::PopupBlocked)),
+                Err(e) => return Promise::reject(&js_err(Some(&inner.io), e)),
             };
             return future_to_promise(async move {
                 authorize_in_popup(&inner, &window, &options)
@@ -331,7 +333,7 @@ async fn authorize_in_popup(
 async fn fetch_in_popup(inner: &Inner, url: String, signal: &JsValue) -> Result<(), Error> {
     let io = &inner.io;
     let state = crate::core::popup::begin(io, &url)?;
-    let Some(window) = crate::web::popup::open(&url) else {
+    let Some(window) = crate::web::popup::open(&url)? else {
         crate::core::popup::blocked(io, inner.config.server_url())?;
         *inner.blocked.borrow_mut() = Some(url);
         return Err(Error::PopupBlocked);

@@ -11,6 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, BroadcastChannel, MessageEvent, StorageEvent, Window};
 
+use crate::core::error::Error;
 use crate::core::popup::{result_key, WINDOW_FEATURES, WINDOW_NAME};
 use crate::web::property;
 
@@ -20,13 +21,18 @@ pub fn page_window() -> Option<Window> {
 }
 
 /// P-40: `window.open(url, name, features)`; `None` when the browser
-/// blocked it (or there is no window). Must run in the task of the user's
+/// blocked it, `invalid_config` where there is no window. Must run in the task of the user's
 /// click, before any await, to be allowed everywhere.
-pub fn open(url: &str) -> Option<Window> {
-    page_window()?
+pub fn open(url: &str) -> Result<Option<Window>, Error> {
+    let page = page_window().ok_or_else(|| {
+        Error::config(
+            "popup mode needs a page with a window; in workers and Node use redirect mode with onRedirect",
+        )
+    })?;
+    Ok(page
         .open_with_url_and_target_and_features(url, WINDOW_NAME, WINDOW_FEATURES)
         .ok()
-        .flatten()
+        .flatten())
 }
 
 /// Sends the window (still on `about:blank`, our origin) to `url`.

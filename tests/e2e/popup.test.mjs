@@ -1,0 +1,283 @@
+// Popup mode end to end (PROTOCOL.md P-40..P-42) in headless Chromium against
+// the demo stack: the authorization server's pages with and without
+// Cross-Origin-Opener-Policy: same-origin, the demo's real callback page
+// (configuration-free `finishAuth`) in the window, and the built package in a
+// probe page of the app's origin (served by routing, next to the demo).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import {
+  approveConsent, asEvents, launchBrowser, resetAsEvents, screenshot, shownError, startStack, waitConnected,
+} from './helpers.mjs';
+
+const PKG = fileURLToPath(new URL('../../pkg/', import.meta.url));
+
+// The probe: the package, a client in popup mode, and a button whose click
+// calls authorize({ mode: 'popup' }) in the click's task. `?auto` calls it
+// at load instead, outside any user gesture.
+const PROBE = `<!doctype html><meta charset="utf-8"><title>popup probe</title>
+<button id="go">Sign in with a popup</button>
+<script type="module">
+import init, * as lib from './pkg/index.js';
+await init();
+const stack = await (await fetch('./stack.json')).json();
+window.lib = lib;
+window.stack = stack;
+window.makeAuth = (opts = {}) => new lib.McpAuth({
+  serverUrl: stack.mcpUrl, redirectUri: new URL('callback.html', location.href).href,
+  clientName: 'popup probe', mode: 'popup', ...opts,
+});
+window.settle = (p) => {
+  window.done = false;
+  window.outcome = p.then((v) => ({ ok: v }), (e) => ({ name: e.name, code: e.code, reason: e.reason ?? null, message: e.message }))
+    .finally(() => { window.done = true; });
+};
+window.auth = makeAuth(window.probeOptions ?? {});
+window.signIn = (options = {}) => settle(window.auth.authorize({ mode: 'popup', ...options }));
+document.querySelector('#go').addEventListener('click', () => signIn());
+if (new URLSearchParams(location.search).has('auto')) signIn();
+window.ready = true;
+</script>`;
+
+async function probe(context, stack, query = '') {
+  await context.route(`${stack.appUrl}pkg/**`, (route) => {
+    const rel = new URL(route.request().url()).pathname.replace(/^\/pkg\//, '');
+    return route.fulfill({ path: PKG + rel });
+  });
+  await context.route(`${stack.appUrl}popup-probe.html*`, (route) => route.fulfill({ contentType: 'text/html', body: PROBE }));
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  await page.goto(`${stack.appUrl}popup-probe.html${query}`);
+  await page.waitForFunction(() => window.ready === true || window.done === true);
+  return { page, errors };
+}
+
+/** Clicks the probe's button and returns the sign-in window once it is on the consent page. */
+async function openPopup(page, stack) {
+  const opened = page.waitForEvent('popup');
+  await page.click('#go');
+  const popup = await opened;
+  await popup.waitForURL((u) => u.origin === stack.issuer && u.pathname.startsWith('/interaction/'));
+  await popup.locator('#approve').waitFor();
+  return popup;
+}
+
+const outcome = (page) => page.evaluate(() => window.outcome);
+const isDone = (page) => page.evaluate(() => window.done);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+describe('popup mode under COOP (the AS pages send Cross-Origin-Opener-Policy: same-origin)', () => {
+  let stack;
+  let browser;
+
+  before(async () => {
+    stack = await startStack({ coop: true });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('P-40 P-41: signs in in a popup; the result reaches the page without window.opener, which never reloads', async () => {
+    const context = await browser.newContext();
+    const { page, errors } = await probe(context, stack);
+    await page.evaluate(() => { window.marker = 'still this document'; });
+    const coopHeaders = [];
+    context.on('response', (r) => {
+      if (new URL(r.url()).origin === stack.issuer && r.request().isNavigationRequest()) {
+        coopHeaders.push(r.headers()['cross-origin-opener-policy']);
+      }
+    });
+    const popup = await openPopup(page, stack);
+    // COOP severed the opener: the page sees the window as closed already.
+    assert.equal(await page.evaluate(() => window.done), false);
+    const closed = popup.waitForEvent('close');
+    const consent = await approveConsent(popup, stack);
+    assert.deepEqual(consent.scopes, ['mcp:read']);
+    await closed; // the callback page closed its own window
+    await page.waitForFunction(() => window.done === true);
+    assert.deepEqual(await outcome(page), { ok: 'AUTHORIZED' });
+    assert.ok(coopHeaders.length > 0 && coopHeaders.every((h) => h === 'same-origin'), JSON.stringify(coopHeaders));
+    assert.equal(await page.evaluate(() => window.marker), 'still this document');
+    const tokens = await page.evaluate(() => window.auth.tokens());
+    assert.equal(tokens.scope, 'mcp:read');
+    // Nothing of the flow is left behind: no pending record, marker or result.
+    const left = await page.evaluate(() => [...Object.keys(sessionStorage), ...Object.keys(localStorage)]
+      .filter((k) => /:(pending|popup|popup-result):/.test(k)));
+    assert.deepEqual(left, []);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('P-42: a user who stays 20 s on the consent page gets no error, then signs in', async () => {
+    const context = await browser.newContext();
+    const { page } = await probe(context, stack);
+    const popup = await openPopup(page, stack);
+    await sleep(20_000);
+    assert.equal(await isDone(page), false, 'still waiting after 20 s, no PopupClosedError');
+    await approveConsent(popup, stack);
+    await page.waitForFunction(() => window.done === true);
+    assert.deepEqual(await outcome(page), { ok: 'AUTHORIZED' });
+    await context.close();
+  });
+
+  it('P-42: a window closed under COOP ends the wait at popupTimeoutMs, not before', async () => {
+    const context = await browser.newContext();
+    await context.addInitScript(() => { window.probeOptions = { popupTimeoutMs: 6000 }; });
+    const { page } = await probe(context, stack);
+    const started = Date.now();
+    const popup = await openPopup(page, stack);
+    await popup.close();
+    await sleep(2_500);
+    assert.equal(await isDone(page), false, 'a closed that COOP makes unreadable is not believed');
+    await page.waitForFunction(() => window.done === true, null, { timeout: 15_000 });
+    const elapsed = Date.now() - started;
+    const o = await outcome(page);
+    assert.equal(o.name, 'PopupClosedError');
+    assert.equal(o.code, 'popup_closed');
+    assert.equal(o.reason, 'timeout');
+    assert.ok(elapsed >= 5_500 && elapsed < 12_000, `ended after ${elapsed} ms`);
+    // The flow is over: its pending record is gone.
+    const pending = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.includes(':pending:')));
+    assert.deepEqual(pending, []);
+    await context.close();
+  });
+
+  it('P-42: a window closed under COOP ends the wait when the app\'s signal aborts', async () => {
+    const context = await browser.newContext();
+    const { page } = await probe(context, stack);
+    await page.evaluate(() => {
+      window.cancel = new AbortController();
+      const go = document.querySelector('#go');
+      go.replaceWith(go.cloneNode(true));
+      document.querySelector('#go').addEventListener('click', () => window.signIn({ signal: window.cancel.signal }));
+    });
+    const popup = await openPopup(page, stack);
+    await popup.close();
+    await sleep(3_000);
+    assert.equal(await isDone(page), false);
+    const aborted = Date.now();
+    await page.evaluate(() => window.cancel.abort());
+    await page.waitForFunction(() => window.done === true, null, { timeout: 5_000 });
+    assert.ok(Date.now() - aborted < 2_000);
+    const o = await outcome(page);
+    assert.equal(o.name, 'PopupClosedError');
+    assert.equal(o.reason, 'aborted');
+    await context.close();
+  });
+
+  it('demo: "Sign in with a popup", then a step-up in a popup retries the call without a page reload', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const loads = [];
+    page.on('load', () => loads.push(page.url()));
+    await page.goto(stack.appUrl);
+    await page.locator('#state[data-state="idle"]').waitFor();
+    let opened = page.waitForEvent('popup');
+    await page.click('#connect-popup');
+    let popup = await opened;
+    await approveConsent(popup, stack);
+    await waitConnected(page, stack);
+    assert.equal(await page.textContent('#scope'), 'mcp:read');
+
+    await resetAsEvents(stack);
+    opened = page.waitForEvent('popup');
+    await page.fill('#arg-write_note-text', 'a note from a popup');
+    await page.click('#call-write_note');
+    popup = await opened;
+    const consent = await approveConsent(popup, stack);
+    assert.deepEqual(consent.scopes.sort(), ['mcp:read', 'mcp:write']);
+    assert.equal(consent.button, 'Allow');
+    await page.locator('#result-write_note:not([hidden])').waitFor();
+    assert.equal(await page.textContent('#result-write_note'), 'saved note #1');
+    assert.deepEqual((await page.textContent('#scope')).split(' ').sort(), ['mcp:read', 'mcp:write']);
+    assert.equal(loads.length, 1, `the page loaded once: ${loads.join(', ')}`);
+    const ev = await asEvents(stack);
+    assert.equal(ev.authorizations, 1);
+    assert.equal(ev.tokenRequests.authorization_code, 1);
+    await screenshot(page, 'demo-popup-step-up');
+    await context.close();
+  });
+});
+
+describe('popup mode without COOP', () => {
+  let stack;
+  let browser;
+
+  before(async () => {
+    stack = await startStack();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('P-42: closing the window on the consent page gives PopupClosedError within seconds', async () => {
+    const context = await browser.newContext();
+    const { page } = await probe(context, stack);
+    const popup = await openPopup(page, stack);
+    await sleep(2_500); // past the 2 s in which `closed` is not yet believed
+    const closedAt = Date.now();
+    await popup.close();
+    await page.waitForFunction(() => window.done === true, null, { timeout: 5_000 });
+    const elapsed = Date.now() - closedAt;
+    const o = await outcome(page);
+    assert.equal(o.name, 'PopupClosedError');
+    assert.equal(o.code, 'popup_closed');
+    assert.equal(o.reason, 'closed');
+    assert.ok(elapsed < 3_000, `failed ${elapsed} ms after the close`);
+    await context.close();
+  });
+
+  it('demo: the popup sign-in\'s failure is explained in the page', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(stack.appUrl);
+    await page.locator('#state[data-state="idle"]').waitFor();
+    const opened = page.waitForEvent('popup');
+    await page.click('#connect-popup');
+    const popup = await opened;
+    await popup.locator('#approve').waitFor();
+    await page.click('#cancel-popup');
+    await page.locator('#error:not([hidden])').waitFor();
+    const shown = await shownError(page);
+    assert.equal(shown.name, 'PopupClosedError');
+    assert.equal(shown.code, 'popup_closed');
+    await context.close();
+  });
+});
+
+describe('popup mode with Chromium\'s popup blocker on', () => {
+  let stack;
+  let browser;
+
+  before(async () => {
+    stack = await startStack();
+    browser = await launchBrowser({ popupBlocker: true });
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('P-40: authorize({ mode: "popup" }) outside a user gesture is PopupBlockedError; from a click it works', async () => {
+    const context = await browser.newContext();
+    const { page } = await probe(context, stack, '?auto');
+    await page.waitForFunction(() => window.done === true);
+    const o = await outcome(page);
+    assert.equal(o.name, 'PopupBlockedError');
+    assert.equal(o.code, 'popup_blocked');
+    assert.match(o.message, /from a click handler/);
+    const pending = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.includes(':pending:')));
+    assert.deepEqual(pending, [], 'nothing was started');
+    // Nothing lost: the same client signs in from a click.
+    const popup = await openPopup(page, stack);
+    await approveConsent(popup, stack);
+    await page.waitForFunction(() => window.done === true);
+    assert.deepEqual(await outcome(page), { ok: 'AUTHORIZED' });
+    await context.close();
+  });
+});
