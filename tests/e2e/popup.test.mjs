@@ -13,43 +13,53 @@ import {
 const PKG = fileURLToPath(new URL('../../pkg/', import.meta.url));
 
 // The probe: the package, a client in popup mode, and a button whose click
-// calls authorize({ mode: 'popup' }) in the click's task. `?auto` calls it
-// at load instead, outside any user gesture.
-const PROBE = `<!doctype html><meta charset="utf-8"><title>popup probe</title>
-<button id="go">Sign in with a popup</button>
-<script type="module">
-import init, * as lib from './pkg/index.js';
-await init();
-const stack = await (await fetch('./stack.json')).json();
-window.lib = lib;
-window.stack = stack;
-window.makeAuth = (opts = {}) => new lib.McpAuth({
-  serverUrl: stack.mcpUrl, redirectUri: new URL('callback.html', location.href).href,
-  clientName: 'popup probe', mode: 'popup', ...opts,
-});
-window.settle = (p) => {
-  window.done = false;
-  window.outcome = p.then((v) => ({ ok: v }), (e) => ({ name: e.name, code: e.code, reason: e.reason ?? null, message: e.message }))
-    .finally(() => { window.done = true; });
-};
-window.auth = makeAuth(window.probeOptions ?? {});
-window.signIn = (options = {}) => settle(window.auth.authorize({ mode: 'popup', ...options }));
-document.querySelector('#go').addEventListener('click', () => signIn());
-if (new URLSearchParams(location.search).has('auto')) signIn();
-window.ready = true;
-</script>`;
+// calls authorize({ mode: 'popup' }) in the click's task; `auto` calls it at
+// load instead, outside any user gesture. It runs in the demo's own page
+// (an init script; the package is routed from pkg/), so the page is served
+// from the loopback address like the servers it calls: a routed document
+// would count as public and Chromium's local network access checks would
+// refuse its requests to 127.0.0.1.
+function probeScript({ auto, options }) {
+  if (window.opener || location.pathname !== '/' || !location.search.includes('probe')) return;
+  window.done = null;
+  window.settle = (p) => {
+    window.done = false;
+    window.outcome = p.then((v) => ({ ok: v }), (e) => ({ name: e.name, code: e.code, reason: e.reason ?? null, message: e.message }))
+      .finally(() => { window.done = true; });
+  };
+  (async () => {
+    const lib = await import('./pkg/index.js');
+    await lib.default();
+    const stack = await (await fetch('./stack.json')).json();
+    window.stack = stack;
+    window.makeAuth = (opts = {}) => new lib.McpAuth({
+      serverUrl: stack.mcpUrl, redirectUri: new URL('callback.html', location.href).href,
+      clientName: 'popup probe', mode: 'popup', ...opts,
+    });
+    window.auth = window.makeAuth(options);
+    window.signIn = (o = {}) => window.settle(window.auth.authorize({ mode: 'popup', ...o }));
+    if (auto) window.signIn();
+    const go = document.createElement('button');
+    go.id = 'go';
+    go.textContent = 'Sign in with a popup (probe)';
+    go.addEventListener('click', () => window.go());
+    window.go = () => window.signIn();
+    document.body.prepend(go);
+    window.ready = true;
+  })();
+}
 
-async function probe(context, stack, query = '') {
+async function probe(context, stack, { auto = false, options = {} } = {}) {
   await context.route(`${stack.appUrl}pkg/**`, (route) => {
     const rel = new URL(route.request().url()).pathname.replace(/^\/pkg\//, '');
     return route.fulfill({ path: PKG + rel });
   });
-  await context.route(`${stack.appUrl}popup-probe.html*`, (route) => route.fulfill({ contentType: 'text/html', body: PROBE }));
+  await context.addInitScript(probeScript, { auto, options });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
-  await page.goto(`${stack.appUrl}popup-probe.html${query}`);
-  await page.waitForFunction(() => window.ready === true || window.done === true);
+  await page.goto(`${stack.appUrl}?probe`);
+  await page.waitForFunction(() => window.ready === true, null, { timeout: 15_000, polling: 100 });
   return { page, errors };
 }
 
@@ -63,6 +73,8 @@ async function openPopup(page, stack) {
   return popup;
 }
 
+// Polled by time, not animation frames: a page whose popup was blocked may not paint.
+const waitDone = (page, timeout = 30_000) => page.waitForFunction(() => window.done === true, null, { timeout, polling: 100 });
 const outcome = (page) => page.evaluate(() => window.outcome);
 const isDone = (page) => page.evaluate(() => window.done);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -84,6 +96,8 @@ describe('popup mode under COOP (the AS pages send Cross-Origin-Opener-Policy: s
     const context = await browser.newContext();
     const { page, errors } = await probe(context, stack);
     await page.evaluate(() => { window.marker = 'still this document'; });
+    const loads = [];
+    page.on('load', () => loads.push(page.url()));
     const coopHeaders = [];
     context.on('response', (r) => {
       if (new URL(r.url()).origin === stack.issuer && r.request().isNavigationRequest()) {
@@ -95,14 +109,16 @@ describe('popup mode under COOP (the AS pages send Cross-Origin-Opener-Policy: s
     assert.equal(await page.evaluate(() => window.done), false);
     const closed = popup.waitForEvent('close');
     const consent = await approveConsent(popup, stack);
-    assert.deepEqual(consent.scopes, ['mcp:read']);
+    // No challenge yet: the server's scopes_supported (P-13).
+    assert.deepEqual(consent.scopes.sort(), ['mcp:read', 'mcp:write']);
     await closed; // the callback page closed its own window
-    await page.waitForFunction(() => window.done === true);
+    await waitDone(page);
     assert.deepEqual(await outcome(page), { ok: 'AUTHORIZED' });
     assert.ok(coopHeaders.length > 0 && coopHeaders.every((h) => h === 'same-origin'), JSON.stringify(coopHeaders));
     assert.equal(await page.evaluate(() => window.marker), 'still this document');
+    assert.deepEqual(loads, [], 'the page never loaded again');
     const tokens = await page.evaluate(() => window.auth.tokens());
-    assert.equal(tokens.scope, 'mcp:read');
+    assert.deepEqual(tokens.scope.split(' ').sort(), ['mcp:read', 'mcp:write']);
     // Nothing of the flow is left behind: no pending record, marker or result.
     const left = await page.evaluate(() => [...Object.keys(sessionStorage), ...Object.keys(localStorage)]
       .filter((k) => /:(pending|popup|popup-result):/.test(k)));
@@ -118,21 +134,20 @@ describe('popup mode under COOP (the AS pages send Cross-Origin-Opener-Policy: s
     await sleep(20_000);
     assert.equal(await isDone(page), false, 'still waiting after 20 s, no PopupClosedError');
     await approveConsent(popup, stack);
-    await page.waitForFunction(() => window.done === true);
+    await waitDone(page);
     assert.deepEqual(await outcome(page), { ok: 'AUTHORIZED' });
     await context.close();
   });
 
   it('P-42: a window closed under COOP ends the wait at popupTimeoutMs, not before', async () => {
     const context = await browser.newContext();
-    await context.addInitScript(() => { window.probeOptions = { popupTimeoutMs: 6000 }; });
-    const { page } = await probe(context, stack);
+    const { page } = await probe(context, stack, { options: { popupTimeoutMs: 6000 } });
     const started = Date.now();
     const popup = await openPopup(page, stack);
     await popup.close();
     await sleep(2_500);
     assert.equal(await isDone(page), false, 'a closed that COOP makes unreadable is not believed');
-    await page.waitForFunction(() => window.done === true, null, { timeout: 15_000 });
+    await waitDone(page, 15_000);
     const elapsed = Date.now() - started;
     const o = await outcome(page);
     assert.equal(o.name, 'PopupClosedError');
@@ -150,9 +165,7 @@ describe('popup mode under COOP (the AS pages send Cross-Origin-Opener-Policy: s
     const { page } = await probe(context, stack);
     await page.evaluate(() => {
       window.cancel = new AbortController();
-      const go = document.querySelector('#go');
-      go.replaceWith(go.cloneNode(true));
-      document.querySelector('#go').addEventListener('click', () => window.signIn({ signal: window.cancel.signal }));
+      window.go = () => window.signIn({ signal: window.cancel.signal });
     });
     const popup = await openPopup(page, stack);
     await popup.close();
@@ -160,7 +173,7 @@ describe('popup mode under COOP (the AS pages send Cross-Origin-Opener-Policy: s
     assert.equal(await isDone(page), false);
     const aborted = Date.now();
     await page.evaluate(() => window.cancel.abort());
-    await page.waitForFunction(() => window.done === true, null, { timeout: 5_000 });
+    await waitDone(page, 5_000);
     assert.ok(Date.now() - aborted < 2_000);
     const o = await outcome(page);
     assert.equal(o.name, 'PopupClosedError');
@@ -168,36 +181,60 @@ describe('popup mode under COOP (the AS pages send Cross-Origin-Opener-Policy: s
     await context.close();
   });
 
-  it('demo: "Sign in with a popup", then a step-up in a popup retries the call without a page reload', async () => {
+  it('step-up in a popup: auth.fetch opens the window on 403 insufficient_scope and the call succeeds without a reload', async () => {
+    const context = await browser.newContext();
+    const { page, errors } = await probe(context, stack);
+    const loads = [];
+    page.on('load', () => loads.push(page.url()));
+    await page.evaluate(() => { window.go = () => window.signIn({ scope: 'mcp:read' }); });
+    let popup = await openPopup(page, stack);
+    await approveConsent(popup, stack);
+    await waitDone(page);
+    assert.deepEqual(await outcome(page), { ok: 'AUTHORIZED' });
+    assert.equal((await page.evaluate(() => window.auth.tokens())).scope, 'mcp:read');
+
+    await resetAsEvents(stack);
+    await page.evaluate(() => {
+      window.go = () => window.settle(window.auth.fetch(window.stack.mcpUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'write_note', arguments: { text: 'from a popup' } } }),
+      }).then(async (r) => `${r.status} ${await r.text()}`));
+    });
+    popup = await openPopup(page, stack);
+    const consent = await approveConsent(popup, stack);
+    assert.deepEqual(consent.scopes.sort(), ['mcp:read', 'mcp:write']);
+    assert.equal(consent.button, 'Allow');
+    await waitDone(page, 15_000);
+    const o = await outcome(page);
+    assert.match(o.ok ?? JSON.stringify(o), /^200 [\s\S]*saved note #1/);
+    assert.deepEqual((await page.evaluate(() => window.auth.tokens())).scope.split(' ').sort(), ['mcp:read', 'mcp:write']);
+    assert.deepEqual(loads, [], 'the page never reloaded');
+    const ev = await asEvents(stack);
+    assert.equal(ev.authorizations, 1, 'one authorization: the step-up');
+    assert.equal(ev.tokenRequests.authorization_code, 1);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('demo: "Sign in with a popup" connects without leaving the page; tools work', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     const loads = [];
     page.on('load', () => loads.push(page.url()));
     await page.goto(stack.appUrl);
     await page.locator('#state[data-state="idle"]').waitFor();
-    let opened = page.waitForEvent('popup');
+    const opened = page.waitForEvent('popup');
     await page.click('#connect-popup');
-    let popup = await opened;
+    const popup = await opened;
     await approveConsent(popup, stack);
     await waitConnected(page, stack);
-    assert.equal(await page.textContent('#scope'), 'mcp:read');
-
-    await resetAsEvents(stack);
-    opened = page.waitForEvent('popup');
-    await page.fill('#arg-write_note-text', 'a note from a popup');
+    await page.fill('#arg-write_note-text', 'a note from a popup sign-in');
     await page.click('#call-write_note');
-    popup = await opened;
-    const consent = await approveConsent(popup, stack);
-    assert.deepEqual(consent.scopes.sort(), ['mcp:read', 'mcp:write']);
-    assert.equal(consent.button, 'Allow');
     await page.locator('#result-write_note:not([hidden])').waitFor();
-    assert.equal(await page.textContent('#result-write_note'), 'saved note #1');
-    assert.deepEqual((await page.textContent('#scope')).split(' ').sort(), ['mcp:read', 'mcp:write']);
+    assert.match(await page.textContent('#result-write_note'), /^saved note #\d+$/);
     assert.equal(loads.length, 1, `the page loaded once: ${loads.join(', ')}`);
-    const ev = await asEvents(stack);
-    assert.equal(ev.authorizations, 1);
-    assert.equal(ev.tokenRequests.authorization_code, 1);
-    await screenshot(page, 'demo-popup-step-up');
+    await screenshot(page, 'demo-popup');
     await context.close();
   });
 });
@@ -222,7 +259,7 @@ describe('popup mode without COOP', () => {
     await sleep(2_500); // past the 2 s in which `closed` is not yet believed
     const closedAt = Date.now();
     await popup.close();
-    await page.waitForFunction(() => window.done === true, null, { timeout: 5_000 });
+    await waitDone(page, 5_000);
     const elapsed = Date.now() - closedAt;
     const o = await outcome(page);
     assert.equal(o.name, 'PopupClosedError');
@@ -265,8 +302,8 @@ describe('popup mode with Chromium\'s popup blocker on', () => {
 
   it('P-40: authorize({ mode: "popup" }) outside a user gesture is PopupBlockedError; from a click it works', async () => {
     const context = await browser.newContext();
-    const { page } = await probe(context, stack, '?auto');
-    await page.waitForFunction(() => window.done === true);
+    const { page } = await probe(context, stack, { auto: true });
+    await waitDone(page);
     const o = await outcome(page);
     assert.equal(o.name, 'PopupBlockedError');
     assert.equal(o.code, 'popup_blocked');
@@ -276,7 +313,7 @@ describe('popup mode with Chromium\'s popup blocker on', () => {
     // Nothing lost: the same client signs in from a click.
     const popup = await openPopup(page, stack);
     await approveConsent(popup, stack);
-    await page.waitForFunction(() => window.done === true);
+    await waitDone(page);
     assert.deepEqual(await outcome(page), { ok: 'AUTHORIZED' });
     await context.close();
   });
