@@ -25,7 +25,7 @@ function probeScript({ auto, options }) {
   window.settle = (p) => {
     window.done = false;
     window.outcome = p.then((v) => ({ ok: v }), (e) => ({ name: e.name, code: e.code, reason: e.reason ?? null, message: e.message }))
-      .finally(() => { window.done = true; });
+      .finally(() => { window.done = true; console.log('probe: settled'); });
   };
   (async () => {
     const lib = await import('./pkg/index.js');
@@ -58,7 +58,11 @@ async function probe(context, stack, { auto = false, options = {} } = {}) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
+  // Every Playwright evaluation counts as a user gesture: with `auto`, none
+  // may run before the call has settled on its own.
+  const settled = auto && page.waitForEvent('console', (m) => m.text() === 'probe: settled');
   await page.goto(`${stack.appUrl}?probe`);
+  await settled;
   await page.waitForFunction(() => window.ready === true, null, { timeout: 15_000, polling: 100 });
   return { page, errors };
 }
@@ -315,6 +319,41 @@ describe('popup mode with Chromium\'s popup blocker on', () => {
     await approveConsent(popup, stack);
     await waitDone(page);
     assert.deepEqual(await outcome(page), { ok: 'AUTHORIZED' });
+    await context.close();
+  });
+
+  it('P-40: a step-up whose window is blocked is PopupBlockedError; authorize from a click resumes it, and the call then succeeds', async () => {
+    const context = await browser.newContext();
+    const { page } = await probe(context, stack);
+    await page.evaluate(() => { window.go = () => window.signIn({ scope: 'mcp:read' }); });
+    let popup = await openPopup(page, stack);
+    await approveConsent(popup, stack);
+    await waitDone(page);
+    await page.evaluate(() => {
+      window.writeNote = () => window.settle(window.auth.fetch(window.stack.mcpUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'write_note', arguments: { text: 'resumed' } } }),
+      }).then(async (r) => `${r.status} ${await r.text()}`));
+      // Past the few seconds a user activation lasts: no gesture any more.
+      setTimeout(() => window.writeNote(), 6_000);
+    });
+    // No evaluation (a gesture) until the call has settled on its own.
+    await page.waitForEvent('console', { predicate: (m) => m.text() === 'probe: settled', timeout: 30_000 });
+    const blocked = await outcome(page);
+    assert.equal(blocked.name, 'PopupBlockedError', JSON.stringify(blocked));
+    // The click resumes the very authorization the call needed (the wider scope).
+    await page.evaluate(() => { window.go = () => window.signIn(); });
+    popup = await openPopup(page, stack);
+    const consent = await approveConsent(popup, stack);
+    assert.deepEqual(consent.scopes.sort(), ['mcp:read', 'mcp:write']);
+    await waitDone(page);
+    assert.deepEqual(await outcome(page), { ok: 'AUTHORIZED' });
+    // The app retries its call: no window needed now, and no step-up attempt was spent.
+    await page.evaluate(() => { window.go = () => window.writeNote(); });
+    await page.click('#go');
+    await waitDone(page);
+    assert.match((await outcome(page)).ok ?? '', /^200 [\s\S]*saved note/);
     await context.close();
   });
 });
