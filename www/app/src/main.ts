@@ -224,8 +224,11 @@ let revocations: Revocation[] = [];
 // request (a form with `token` and `token_type_hint`) and its answer, so that
 // sign-out can say which token the server revoked. Never the token itself.
 async function observingFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  // The library calls with a `Request` (its body inside); an app, with init.
+  const body = typeof init?.body === 'string' ? init.body
+    : init?.body instanceof URLSearchParams ? init.body.toString()
+    : input instanceof Request && input.method === 'POST' ? await input.clone().text() : '';
   const res = await fetch(input, init);
-  const body = typeof init?.body === 'string' ? init.body : init?.body instanceof URLSearchParams ? init.body.toString() : '';
   if (body.includes('token_type_hint=')) {
     const form = new URLSearchParams(body);
     const hint = form.get('token_type_hint');
