@@ -271,3 +271,16 @@ fn p41_an_expired_marker_hands_nothing_over() {
     window.now.set(window.now.get() + PENDING_TTL_MS + 1);
     assert_eq!(handover(&window, &query(&state, ISSUER)).expect("storage"), None);
 }
+
+#[test]
+fn p40_p14_p29_a_blocked_window_spends_no_step_up_attempt_or_reauthorization() {
+    let io = standard_io();
+    let (_, state) = opener_flow(&io);
+    store::record_step_up_attempt(&io, SERVER, "mcp:read mcp:write", 1).expect("store");
+    store::record_reauthorizations(&io, SERVER, 1).expect("store");
+    blocked(&io, SERVER).expect("blocked");
+    assert_eq!(store::step_up_attempts(&io, SERVER, "mcp:read mcp:write"), Ok(0));
+    assert_eq!(store::reauthorizations(&io, SERVER), Ok(None));
+    // The authorization itself stays, for `authorize({ mode: 'popup' })` to resume.
+    assert!(is_pending(&io, &state).expect("storage"));
+}
