@@ -96,10 +96,18 @@ pub fn begin(io: &impl Io, authorization_url: &str) -> Result<String> {
     Ok(state)
 }
 
-/// Whether flow `state` is still pending in this page (a blocked popup's
-/// authorization can be resumed from a click while it is).
+/// Whether flow `state` is still pending in this page.
 pub fn is_pending(io: &impl Io, state: &str) -> Result<bool> {
     Ok(store::load_pending(io, state)?.is_some_and(|r| !r.is_expired(io.now_ms())))
+}
+
+/// P-40: whether the authorization a blocked window left can be resumed
+/// from a click: its flow is still pending here.
+pub fn can_resume(io: &impl Io, authorization_url: &str) -> Result<bool> {
+    match state_of(authorization_url) {
+        Some(state) => is_pending(io, &state),
+        None => Ok(false),
+    }
 }
 
 /// P-40: `auth.fetch` could not open the window its authorization needed.

@@ -283,4 +283,9 @@ fn p40_p14_p29_a_blocked_window_spends_no_step_up_attempt_or_reauthorization() {
     assert_eq!(store::reauthorizations(&io, SERVER), Ok(None));
     // The authorization itself stays, for `authorize({ mode: 'popup' })` to resume.
     assert!(is_pending(&io, &state).expect("storage"));
+    let url = format!("https://as.example.com/authorize?state={state}");
+    assert!(can_resume(&io, &url).expect("storage"));
+    end(&io, &state).expect("end");
+    assert!(!can_resume(&io, &url).expect("storage"));
+    assert!(!can_resume(&io, "https://as.example.com/authorize").expect("storage"));
 }

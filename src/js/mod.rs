@@ -282,11 +282,7 @@ async fn authorize_in_popup(
     let io = &inner.io;
     let scope = property(options, "scope").as_string().map(|s| scope::split(&s));
     let resumed = match inner.blocked.take() {
-        Some(url) if scope.is_none() => crate::core::popup::state_of(&url)
-            .map(|state| crate::core::popup::is_pending(io, &state))
-            .transpose()?
-            .filter(|pending| *pending)
-            .map(|_| url),
+        Some(url) if scope.is_none() && crate::core::popup::can_resume(io, &url)? => Some(url),
         _ => None,
     };
     let url = match resumed {
