@@ -67,7 +67,7 @@ async fn authorization_starts_in_a_worker() {
     ]))
     .expect("valid options");
     let req = AuthorizeRequest {
-        return_to: "/".into(),
+        return_to: Some("/".into()),
         ..AuthorizeRequest::default()
     };
     match flow::authorize(&p.io, &p.config, &req).await.expect("authorize") {
