@@ -37,6 +37,16 @@ DiscoveryError.prototype.name = 'DiscoveryError';
 export class AuthorizationRedirectError extends McpAuthError {}
 AuthorizationRedirectError.prototype.name = 'AuthorizationRedirectError';
 
+// P-40: the browser refused to open the sign-in window (`window.open`
+// returned null). Nothing is lost: retry from a click, or use redirect mode.
+export class PopupBlockedError extends McpAuthError {}
+PopupBlockedError.prototype.name = 'PopupBlockedError';
+
+// P-42: the sign-in window ended without a result; `reason` is 'closed',
+// 'timeout' (popupTimeoutMs) or 'aborted' (the app's signal).
+export class PopupClosedError extends McpAuthError {}
+PopupClosedError.prototype.name = 'PopupClosedError';
+
 // The class of each code, as `Error::js_class` (src/core/error.rs) says;
 // any other code is a plain McpAuthError.
 const classes = {
@@ -51,6 +61,8 @@ const classes = {
   pkce_not_supported: DiscoveryError,
   discovery_failed: DiscoveryError,
   redirect_started: AuthorizationRedirectError,
+  popup_blocked: PopupBlockedError,
+  popup_closed: PopupClosedError,
 };
 
 export function __mcpWebAuthError({ message, code, ...fields }) {

@@ -25,6 +25,28 @@ export interface FinishedAuth {
   returnTo: string;
   /** The scope granted. */
   scope: string;
+  /**
+   * `true` when this page is a popup's callback page that handed the result
+   * to the page that opened it (popup mode) and could not close itself.
+   * When it can close itself (the usual case), the promise never settles.
+   */
+  popup?: true;
+}
+
+/** Options of `auth.authorize(options)`. */
+export interface AuthorizeOptions {
+  /** The scope to ask for (default: the server's challenge or metadata, P-13). */
+  scope?: string;
+  /** Where `finishAuth` sends the browser back (redirect mode): a path or URL of this origin. */
+  returnTo?: string;
+  /**
+   * `'popup'`: sign in in a window opened at once (call `authorize` from a
+   * click handler, before any `await`); the promise resolves to `'AUTHORIZED'`
+   * when the sign-in in it is complete. Default: the instance's `mode` option.
+   */
+  mode?: 'redirect' | 'popup';
+  /** Popup mode: aborting it closes the window and rejects with `PopupClosedError` (`reason: 'aborted'`). */
+  signal?: AbortSignal;
 }
 
 /** What `auth.prefetch()` resolves to: the error it would have thrown, kept for you to look at. */
@@ -49,6 +71,13 @@ export class McpAuth {
    * it may be passed around unbound: `new StreamableHTTPClientTransport(url, { fetch: auth.fetch })`.
    */
   readonly fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+  /**
+   * Starts or confirms authorization without a resource request. In popup
+   * mode the window opens synchronously (rejects with `PopupBlockedError`
+   * when the browser refuses it) and a sign-in that `auth.fetch` could not
+   * open a window for is resumed.
+   */
+  authorize(options?: AuthorizeOptions): Promise<'AUTHORIZED' | 'REDIRECT'>;
   /** Starts or confirms authorization without a resource request. */
   authorize(options?: { scope?: string; returnTo?: string }): Promise<'AUTHORIZED' | 'REDIRECT'>;
   /**
@@ -132,6 +161,15 @@ export interface McpAuthOptions {
    * origin, for the legacy HTTP+SSE transport.
    */
   sendTokenTo?: 'serverUrl' | 'origin';
+  /**
+   * How the sign-ins `auth.fetch` starts (first sign-in, expired session,
+   * step-up) reach the user: the page goes to the authorization server
+   * (`'redirect'`, default), or a window does and the call is made again
+   * once it is done (`'popup'`); see the README's "Popup mode".
+   */
+  mode?: 'redirect' | 'popup';
+  /** Popup mode: how long to wait for the window's result, in ms (default 300000, 5 minutes). */
+  popupTimeoutMs?: number;
 }
 
 export interface StorageLike {
@@ -221,4 +259,18 @@ export class DiscoveryError extends McpAuthError {
 /** `auth.fetch` started a redirect to the authorization server. */
 export class AuthorizationRedirectError extends McpAuthError {
   readonly code: 'redirect_started';
+}
+/**
+ * Popup mode: the browser refused to open the sign-in window. Nothing was
+ * lost: call `auth.authorize({ mode: 'popup' })` from a click handler (then
+ * retry the call), or use redirect mode.
+ */
+export class PopupBlockedError extends McpAuthError {
+  readonly code: 'popup_blocked';
+}
+/** Popup mode: the sign-in window ended without a result. */
+export class PopupClosedError extends McpAuthError {
+  readonly code: 'popup_closed';
+  /** Closed by the user, out of time (`popupTimeoutMs`), or aborted by your `signal`. */
+  readonly reason: 'closed' | 'timeout' | 'aborted';
 }

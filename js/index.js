@@ -23,6 +23,8 @@ export {
   InsecureEndpointError,
   DiscoveryError,
   AuthorizationRedirectError,
+  PopupBlockedError,
+  PopupClosedError,
 } from './@ERRORS@';
 
 let ready = false;

@@ -94,7 +94,7 @@ async function withFallback(port, start) {
  * Resolves to { appUrl, issuer, mcpUrl, as, mcp, stop }.
  */
 export async function startDemo({
-  appPort = 0, asPort = 0, mcpPort = 0, accessTokenTtl = 60, autoApprove = false, dpopNonces = false,
+  appPort = 0, asPort = 0, mcpPort = 0, accessTokenTtl = 60, autoApprove = false, dpopNonces = false, coop = false,
 } = {}) {
   // Imported here, not at the top: buildApp/installApp users (the types
   // check) must not load oidc-provider, which warns on Node 20.
@@ -109,7 +109,7 @@ export async function startDemo({
     stops.push(web.stop);
     const appOrigin = new URL(web.url).origin;
     const as = await withFallback(asPort, (port) => startAuthorizationServer({
-      port, clientOrigins: [appOrigin], accessTokenTtl, autoApprove, dpopNonces,
+      port, clientOrigins: [appOrigin], accessTokenTtl, autoApprove, dpopNonces, coop,
     }));
     stops.push(as.stop);
     const mcp = await withFallback(mcpPort, (port) => startMcpServer({ port, issuer: as.issuer, corsOrigins: [appOrigin], dpopNonces }));
@@ -130,6 +130,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       'mcp-port': { type: 'string', default: '3000' },
       'token-ttl': { type: 'string', default: '60' },
       rebuild: { type: 'boolean', default: false },
+      // The AS's pages with Cross-Origin-Opener-Policy: same-origin (popup mode, P-42).
+      coop: { type: 'boolean', default: false },
     },
   });
   try {
@@ -143,6 +145,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     asPort: Number(values['as-port']),
     mcpPort: Number(values['mcp-port']),
     accessTokenTtl: Number(values['token-ttl']),
+    coop: values.coop,
   });
   let stopping = false;
   const shutdown = async (signal) => {

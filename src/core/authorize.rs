@@ -41,6 +41,21 @@ pub struct PendingRecord {
     /// carries a proof of that key (false in old records).
     #[serde(default)]
     pub dpop: bool,
+    /// Whether the callback page redeems the code itself (redirect) or
+    /// hands it to the opening page (popup, P-41). Older records: redirect.
+    #[serde(default)]
+    pub flow: Flow,
+}
+
+/// How the user reaches the authorization server: the page itself goes
+/// there (`'redirect'`), or a window it opens (`'popup'`, P-40..P-42). Also
+/// the `mode` option's closed set of values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flow {
+    #[default]
+    Redirect,
+    Popup,
 }
 
 impl PendingRecord {
@@ -162,6 +177,7 @@ pub fn authorization_request(
         created_at_ms: params.now_ms,
         token_storage: params.token_storage,
         dpop: params.dpop_jkt.is_some(),
+        flow: Flow::Redirect,
     };
     (url, record)
 }

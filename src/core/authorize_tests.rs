@@ -290,6 +290,7 @@ fn p16_pending_record_holds_every_field() {
         created_at_ms: NOW,
         token_storage: TokenStorage::Local,
         dpop: false,
+        flow: Flow::Redirect,
     };
     assert_eq!(r, expected);
 }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::core::authorize::PENDING_TTL_MS;
+use crate::core::authorize::{Flow, PENDING_TTL_MS};
 use crate::core::io::TokenStorage;
 use crate::core::registration::AuthMethod;
 use crate::core::secret::Secret;
@@ -26,6 +26,7 @@ fn record(iss_advertised: bool) -> PendingRecord {
         created_at_ms: NOW,
         token_storage: TokenStorage::Session,
         dpop: false,
+        flow: Flow::Redirect,
     }
 }
 

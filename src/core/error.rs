@@ -92,6 +92,33 @@ pub enum Error {
     /// P-35: `dpop: 'require'` and the AS does not list `ES256` in
     /// `dpop_signing_alg_values_supported`.
     DpopNotSupported { issuer: String },
+    /// P-40: `window.open` returned `null`: the browser blocked the sign-in
+    /// window. Nothing was lost; the app may retry from a click or redirect.
+    PopupBlocked,
+    /// P-42: the sign-in window ended without a result: closed by the user,
+    /// out of time (`popupTimeoutMs`), or aborted by the app's `signal`.
+    PopupClosed { reason: PopupEnd },
+}
+
+/// P-42: why a popup flow ended without a result (`PopupClosedError.reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PopupEnd {
+    /// The window was seen closed, after the short grace.
+    Closed,
+    /// `popupTimeoutMs` passed without a result.
+    TimedOut { after_ms: u32 },
+    /// The app's `AbortSignal` aborted.
+    Aborted,
+}
+
+impl PopupEnd {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PopupEnd::Closed => "closed",
+            PopupEnd::TimedOut { .. } => "timeout",
+            PopupEnd::Aborted => "aborted",
+        }
+    }
 }
 
 impl Error {
@@ -121,6 +148,8 @@ impl Error {
             Error::NoRefreshToken => "no_refresh_token",
             Error::RedirectStarted => "redirect_started",
             Error::DpopNotSupported { .. } => "dpop_not_supported",
+            Error::PopupBlocked => "popup_blocked",
+            Error::PopupClosed { .. } => "popup_closed",
         }
     }
 
@@ -138,6 +167,8 @@ impl Error {
                 "DiscoveryError"
             }
             Error::RedirectStarted => "AuthorizationRedirectError",
+            Error::PopupBlocked => "PopupBlockedError",
+            Error::PopupClosed { .. } => "PopupClosedError",
             _ => "McpAuthError",
         }
     }
@@ -273,6 +304,17 @@ impl fmt::Display for Error {
                 "authorization server {} does not offer DPoP with ES256 (dpop_signing_alg_values_supported), and the dpop option is 'require'",
                 quote(issuer)
             ),
+            Error::PopupBlocked => f.write_str(
+                "the browser blocked the sign-in window: call auth.authorize({ mode: 'popup' }) from a click handler (then retry the call), or use redirect mode",
+            ),
+            Error::PopupClosed { reason } => match reason {
+                PopupEnd::Closed => f.write_str("the sign-in window was closed before the sign-in finished"),
+                PopupEnd::TimedOut { after_ms } => write!(
+                    f,
+                    "the sign-in window gave no result within {after_ms} ms (popupTimeoutMs); it may have been closed"
+                ),
+                PopupEnd::Aborted => f.write_str("the sign-in in a window was aborted by the app's signal"),
+            },
         }
     }
 }
@@ -356,6 +398,10 @@ mod tests {
             Error::NoRefreshToken,
             Error::RedirectStarted,
             Error::DpopNotSupported { issuer: s() },
+            Error::PopupBlocked,
+            Error::PopupClosed {
+                reason: PopupEnd::Closed,
+            },
         ];
         for e in all {
             let entry = format!("\n  {}: ", e.code());

@@ -18,6 +18,7 @@ pub mod flow;
 pub mod http;
 pub mod io;
 pub mod pkce;
+pub mod popup;
 pub mod registration;
 pub mod scope;
 pub mod secret;

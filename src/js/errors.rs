@@ -67,6 +67,9 @@ enum Fields<'a> {
     Server {
         server_url: &'a str,
     },
+    Popup {
+        reason: &'static str,
+    },
     None {},
 }
 
@@ -117,6 +120,9 @@ fn fields(e: &Error) -> Fields<'_> {
         Error::Timeout { url, after_ms } => Fields::Timeout {
             url,
             after_ms: *after_ms,
+        },
+        Error::PopupClosed { reason } => Fields::Popup {
+            reason: reason.as_str(),
         },
         _ => Fields::None {},
     }

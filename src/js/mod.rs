@@ -4,7 +4,9 @@
 
 mod errors;
 pub mod options;
+mod popup;
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
@@ -12,6 +14,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 
+use crate::core::authorize::Flow;
 use crate::core::callback::CallbackParams;
 use crate::core::error::Error;
 use crate::core::flow::{
@@ -28,6 +31,13 @@ struct Inner {
     config: Config,
     io: WebIo,
     on_redirect: Option<Function>,
+    /// The `mode` option: how `auth.fetch`'s authorizations reach the user.
+    mode: Flow,
+    /// P-42: `popupTimeoutMs`.
+    popup_timeout_ms: u32,
+    /// P-40: the authorization URL `auth.fetch` could not open a window
+    /// for; `authorize({ mode: 'popup' })` resumes it from a click.
+    blocked: RefCell<Option<String>>,
     /// P-34: adopts the token sets other tabs publish, while this lives.
     _rotation: Rc<rotation::Listener>,
 }
@@ -75,6 +85,10 @@ struct FinishedJs<'a> {
     server_url: &'a str,
     return_to: &'a str,
     scope: String,
+    /// P-41: a popup's callback page handed the result to its opener (and
+    /// could not close itself); absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    popup: bool,
 }
 
 /// What `tokens()` returns: for display, never the tokens themselves.
@@ -150,6 +164,9 @@ impl McpAuth {
                 config: p.config,
                 io: p.io,
                 on_redirect: p.on_redirect,
+                mode: p.mode,
+                popup_timeout_ms: p.popup_timeout_ms,
+                blocked: RefCell::default(),
             }),
         })
     }
@@ -176,13 +193,35 @@ impl McpAuth {
 
     /// Starts or confirms authorization without a resource request. Resolves
     /// to `'AUTHORIZED'` when usable tokens exist, else `'REDIRECT'` once the
-    /// redirect has been handed to `onRedirect`.
+    /// redirect has been handed to `onRedirect`. In popup mode the window
+    /// opens now, in the caller's task (P-40), and the promise resolves to
+    /// `'AUTHORIZED'` once the sign-in in it is complete.
     #[wasm_bindgen(unchecked_return_type = "Promise<'AUTHORIZED' | 'REDIRECT'>")]
     pub fn authorize(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "{ scope?: string; returnTo?: string }")] options: JsValue,
+        #[wasm_bindgen(
+            unchecked_param_type = "{ scope?: string; returnTo?: string; mode?: 'redirect' | 'popup'; signal?: AbortSignal }"
+        )]
+        options: JsValue,
     ) -> Promise {
         let inner = self.inner.clone();
+        let mode = match options::authorize_mode(&options, inner.mode) {
+            Ok(mode) => mode,
+            Err(e) => return Promise::reject(&js_err(Some(&inner.io), e)),
+        };
+        if mode == Flow::Popup {
+            // P-40: before any await, or the browser blocks the window.
+            let window = match crate::web::popup::open("") {
+                Ok(Some(window)) => window,
+                Ok(None) => return Promise::reject(&js_err(Some(&inner.io), Error::PopupBlocked)),
+                Err(e) => return Promise::reject(&js_err(Some(&inner.io), e)),
+            };
+            return future_to_promise(async move {
+                authorize_in_popup(&inner, &window, &options)
+                    .await
+                    .map_err(|e| js_err(Some(&inner.io), e))
+            });
+        }
         future_to_promise(async move {
             let req = AuthorizeRequest {
                 challenge: None,
@@ -272,9 +311,118 @@ impl McpAuth {
     }
 }
 
+/// P-40..P-42: `authorize({ mode: 'popup' })` once its window is open: the
+/// authorization a blocked `auth.fetch` left (when no other scope is asked
+/// for), else a new one; then the sign-in in the window.
+async fn authorize_in_popup(
+    inner: &Inner,
+    window: &web_sys::Window,
+    options: &JsValue,
+) -> Result<JsValue, Error> {
+    let io = &inner.io;
+    let scope = property(options, "scope").as_string().map(|s| scope::split(&s));
+    let resumed = match inner.blocked.take() {
+        Some(url) if scope.is_none() && crate::core::popup::can_resume(io, &url)? => Some(url),
+        _ => None,
+    };
+    let url = match resumed {
+        Some(url) => url,
+        None => {
+            let req = AuthorizeRequest {
+                challenge: None,
+                scope,
+                return_to: property(options, "returnTo").as_string(),
+                page_url: current_href(),
+                force: false,
+                rediscover: false,
+            };
+            match flow::authorize(io, &inner.config, &req).await {
+                Ok(Authorization::Redirect(url)) => url,
+                Ok(Authorization::Authorized(_)) => {
+                    crate::web::popup::close(window);
+                    return Ok("AUTHORIZED".into());
+                }
+                Err(e) => {
+                    crate::web::popup::close(window);
+                    return Err(e);
+                }
+            }
+        }
+    };
+    let signal = property(options, "signal");
+    let run = popup::PopupRun {
+        io,
+        server_url: inner.config.server_url(),
+        window,
+        timeout_ms: inner.popup_timeout_ms,
+        signal: &signal,
+    };
+    run.navigate_and_complete(&url).await?;
+    Ok("AUTHORIZED".into())
+}
+
+/// P-40: a fetch's authorization in a window. The window is opened now,
+/// after the awaits that found the 401 or 403: browsers that keep a click's
+/// activation for a few seconds (Chromium, Firefox) allow it when the call
+/// came from a click; otherwise it is `PopupBlockedError`, and the
+/// authorization waits for `authorize({ mode: 'popup' })` from a click.
+async fn fetch_in_popup(inner: &Inner, url: String, signal: &JsValue) -> Result<(), Error> {
+    let io = &inner.io;
+    let state = crate::core::popup::begin(io, &url)?;
+    let Some(window) = crate::web::popup::open(&url)? else {
+        crate::core::popup::blocked(io, inner.config.server_url())?;
+        *inner.blocked.borrow_mut() = Some(url);
+        return Err(Error::PopupBlocked);
+    };
+    let run = popup::PopupRun {
+        io,
+        server_url: inner.config.server_url(),
+        window: &window,
+        timeout_ms: inner.popup_timeout_ms,
+        signal,
+    };
+    run.complete_opened(&state).await.map(drop)
+}
+
+/// At most this many windows per `auth.fetch` call; the core's own caps
+/// (P-14, P-29) normally end the retries first.
+const POPUPS_PER_CALL: u32 = 3;
+
 /// `auth.fetch`: the app's request through the core's fetch flow. The
-/// response, or the app's `fetch` rejection, reaches the app unchanged.
+/// response, or the app's `fetch` rejection, reaches the app unchanged. In
+/// popup mode an authorization happens in a window and the call is made
+/// again with the new token, without leaving the page.
 async fn authenticated_fetch(inner: &Inner, input: &JsValue, init: &JsValue) -> Result<JsValue, JsValue> {
+    let mut popups = 0;
+    loop {
+        match fetch_once(inner, input, init).await? {
+            FetchStep::Done(response) => return Ok(response),
+            FetchStep::Authorize(url) if popups < POPUPS_PER_CALL => {
+                popups += 1;
+                let signal = property(init, "signal");
+                fetch_in_popup(inner, url, &signal)
+                    .await
+                    .map_err(|e| js_err(Some(&inner.io), e))?;
+            }
+            FetchStep::Authorize(_) => {
+                return Err(js_err(
+                    Some(&inner.io),
+                    Error::TokenRejected {
+                        server_url: inner.config.server_url().to_string(),
+                    },
+                ))
+            }
+        }
+    }
+}
+
+enum FetchStep {
+    Done(JsValue),
+    /// Popup mode: authorize at this URL, then call again.
+    Authorize(String),
+}
+
+async fn fetch_once(inner: &Inner, input: &JsValue, init: &JsValue) -> Result<FetchStep, JsValue> {
     let request = ResourceRequest::new(input, init)?;
     let io = &inner.io;
     let send = |credentials: Option<Credentials>| {
@@ -284,7 +432,8 @@ async fn authenticated_fetch(inner: &Inner, input: &JsValue, init: &JsValue) -> 
     let method = request.method();
     let end = flow::fetch(io, &inner.config, &method, &request.url(), &current_href(), send).await;
     match end {
-        Ok(FetchEnd::Response) => Ok(request.response()),
+        Ok(FetchEnd::Response) => Ok(FetchStep::Done(request.response())),
+        Ok(FetchEnd::Redirect(to)) if inner.mode == Flow::Popup => Ok(FetchStep::Authorize(to)),
         Ok(FetchEnd::Redirect(to)) => {
             redirect(io, inner.on_redirect.as_ref(), &to).await?;
             Err(js_err(Some(io), Error::RedirectStarted))
@@ -326,6 +475,23 @@ async fn finish(inner: Option<&Inner>, params: &JsValue, iss: &JsValue) -> Resul
         }
     };
     let input = callback_input(params, iss).map_err(|e| js_err(Some(io), e))?;
+    if let CallbackInput::Query(query) = &input {
+        if let Some(h) = crate::core::popup::handover(io, query).map_err(|e| js_err(Some(io), e))? {
+            // P-41: in the sign-in window: the opener finishes the flow.
+            crate::web::popup::post(&h.channel, &h.message);
+            if crate::web::popup::close_self() {
+                // The page is going away: nothing after `await finishAuth`
+                // (the README's `location.replace(returnTo)`) runs.
+                std::future::pending::<()>().await;
+            }
+            return Ok(to_js(&FinishedJs {
+                server_url: &h.server_url,
+                return_to: &h.return_to,
+                scope: String::new(),
+                popup: true,
+            }));
+        }
+    }
     let f = flow::finish(io, &input, server, target)
         .await
         .map_err(|e| js_err(Some(io), e))?;
@@ -333,5 +499,6 @@ async fn finish(inner: Option<&Inner>, params: &JsValue, iss: &JsValue) -> Resul
         server_url: &f.server_url,
         return_to: &f.return_to,
         scope: scope::join(&f.scope),
+        popup: false,
     }))
 }

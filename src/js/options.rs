@@ -5,6 +5,7 @@ use js_sys::Function;
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::core::authorize::Flow;
 use crate::core::discovery::{DiscoveryOptions, ServerUrl};
 use crate::core::dpop::DpopMode;
 use crate::core::error::{Error, Result};
@@ -40,6 +41,9 @@ struct Options {
     dpop: Option<String>,
     /// P-27: `'serverUrl'` (default) or `'origin'`.
     send_token_to: Option<String>,
+    /// `'redirect' | 'popup'` (P-40).
+    mode: Option<Flow>,
+    popup_timeout_ms: Option<f64>,
     /// `'session' | 'local' | 'memory'` or a Storage-like object.
     #[serde(default, with = "serde_wasm_bindgen::preserve")]
     token_storage: JsValue,
@@ -64,6 +68,19 @@ pub struct Parsed {
     pub config: Config,
     pub io: WebIo,
     pub on_redirect: Option<Function>,
+    pub mode: Flow,
+    pub popup_timeout_ms: u32,
+}
+
+const MODE_VALUES: &str = "mode must be 'redirect' or 'popup'";
+
+/// `authorize({ mode })`: the instance's `mode` when absent.
+pub fn authorize_mode(options: &JsValue, default: Flow) -> Result<Flow> {
+    let mode = crate::web::property(options, "mode");
+    if mode.is_null_or_undefined() {
+        return Ok(default);
+    }
+    serde_wasm_bindgen::from_value(mode).map_err(|_| Error::config(MODE_VALUES))
 }
 
 fn read(options: &JsValue) -> Result<Options> {
@@ -76,6 +93,8 @@ fn read(options: &JsValue) -> Result<Options> {
         let inner = e.into_inner();
         if key == "onInsufficientScope" {
             Error::config("onInsufficientScope must be 'reauthorize' or 'throw'")
+        } else if key == "mode" {
+            Error::config(MODE_VALUES)
         } else {
             Error::config(format!("{key}: {inner}"))
         }
@@ -140,6 +159,11 @@ pub fn parse(options: &JsValue) -> Result<Parsed> {
     let (token_storage, tokens) = token_storage(o.token_storage)?;
     let timeout_ms = count(o.timeout_ms, "timeoutMs", DEFAULT_TIMEOUT_MS)?;
     let max_retries = count(o.max_step_up_retries, "maxStepUpRetries", 1)?;
+    let popup_timeout_ms = count(
+        o.popup_timeout_ms,
+        "popupTimeoutMs",
+        crate::core::popup::DEFAULT_TIMEOUT_MS,
+    )?;
     let fetcher = Fetcher::new(function(o.fetch, "fetch")?, timeout_ms)?;
     let on_status = function(o.on_status, "onStatus")?;
     let on_redirect = function(o.on_redirect, "onRedirect")?;
@@ -183,5 +207,7 @@ pub fn parse(options: &JsValue) -> Result<Parsed> {
         config,
         io,
         on_redirect,
+        mode: o.mode.unwrap_or_default(),
+        popup_timeout_ms,
     })
 }

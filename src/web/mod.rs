@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod dpop;
 pub mod fetch;
 pub mod lock;
+pub mod popup;
 pub mod rotation;
 pub mod storage;
 

@@ -13,14 +13,17 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-export function launchBrowser() {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+export function launchBrowser({ popupBlocker = false } = {}) {
+  // Playwright passes --disable-popup-blocking by default; `popupBlocker`
+  // keeps Chromium's blocker on (a window.open outside a user gesture fails).
+  const ignoreDefaultArgs = popupBlocker ? ['--disable-popup-blocking'] : undefined;
+  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, ignoreDefaultArgs });
 }
 
 /** Builds www/app when stale, then starts the stack on random ports. */
-export async function startStack({ accessTokenTtl, dpopNonces } = {}) {
+export async function startStack({ accessTokenTtl, dpopNonces, coop } = {}) {
   buildApp({ log: () => {} });
-  return startDemo({ accessTokenTtl, dpopNonces });
+  return startDemo({ accessTokenTtl, dpopNonces, coop });
 }
 
 export async function asEvents(stack) {

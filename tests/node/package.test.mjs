@@ -168,3 +168,20 @@ test('calls in flight together keep their own outcomes: answers settling in reve
   assert.equal(c.status, 'rejected');
   assert.equal(c.reason, boom, 'the app fetch error itself, not a wrapper');
 });
+
+test('P-40 in Node: popup mode needs a window (invalid_config, no PopupBlockedError); mode is a closed set; the popup errors are exported classes', { timeout: 20_000 }, async () => {
+  const options = { serverUrl: fx.serverUrl('node-popup'), redirectUri: 'http://127.0.0.1:9/callback' };
+  const auth = new lib.McpAuth({ ...options, mode: 'popup' });
+  await assert.rejects(auth.authorize({ mode: 'popup' }), (e) => {
+    assert.equal(e.code, 'invalid_config');
+    assert.match(e.message, /popup mode needs a page/);
+    return true;
+  });
+  assert.throws(() => new lib.McpAuth({ ...options, mode: 'tab' }), (e) => e.code === 'invalid_config' && /'redirect' or 'popup'/.test(e.message));
+  await assert.rejects(new lib.McpAuth(options).authorize({ mode: 'window' }), (e) => e.code === 'invalid_config');
+  for (const name of ['PopupBlockedError', 'PopupClosedError']) {
+    assert.equal(typeof lib[name], 'function', name);
+    assert.ok(lib[name].prototype instanceof lib.McpAuthError, name);
+    assert.equal(lib[name].prototype.name, name);
+  }
+});

@@ -17,7 +17,7 @@ const ALLOW_HEADERS = 'Authorization, Content-Type, MCP-Protocol-Version, Accept
 const CORS_PATHS = /^\/(\.well-known\/|reg$|token$|token\/revocation$|jwks$|me$|__test\/)/;
 
 export async function startAuthorizationServer({
-  port = 0, host = '127.0.0.1', clientOrigins = [], accessTokenTtl = 60, autoApprove = false, dpopNonces = false,
+  port = 0, host = '127.0.0.1', clientOrigins = [], accessTokenTtl = 60, autoApprove = false, dpopNonces = false, coop = false,
 } = {}) {
   // Listen first: with port 0 the issuer is only known once the port is bound.
   const server = http.createServer();
@@ -133,6 +133,17 @@ export async function startAuthorizationServer({
     ctx.set('Access-Control-Expose-Headers', 'WWW-Authenticate, DPoP-Nonce');
     return next();
   });
+
+  // coop: the pages a browser navigates to (authorization, sign-in, consent)
+  // are sent with Cross-Origin-Opener-Policy: same-origin, as many real
+  // authorization servers do; a popup's opener then loses the window
+  // (`closed` reads true) while the user signs in (PROTOCOL.md P-42).
+  if (coop) {
+    provider.use(async (ctx, next) => {
+      await next();
+      if (!CORS_PATHS.test(ctx.path)) ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
+    });
+  }
 
   provider.use(async (ctx, next) => {
     if (ctx.path === '/__test/events') {

@@ -268,3 +268,21 @@ test('registration endpoint answers CORS preflights for allowed origins only', a
   }
   await assertClosed(as.issuer);
 });
+
+test('--coop: the AS pages a browser navigates to send Cross-Origin-Opener-Policy: same-origin, its fetch endpoints do not', async () => {
+  const plain = await startAuthorizationServer({ clientOrigins: ['*'] });
+  const coop = await startAuthorizationServer({ clientOrigins: ['*'], coop: true });
+  try {
+    const authorizeUrl = (as) => `${as.issuer}/auth?client_id=x&response_type=code`;
+    const on = await fetch(authorizeUrl(coop), { redirect: 'manual' });
+    assert.equal(on.headers.get('cross-origin-opener-policy'), 'same-origin');
+    const metadata = await fetch(`${coop.issuer}/.well-known/openid-configuration`);
+    assert.equal(metadata.status, 200);
+    assert.equal(metadata.headers.get('cross-origin-opener-policy'), null);
+    const off = await fetch(authorizeUrl(plain), { redirect: 'manual' });
+    assert.equal(off.headers.get('cross-origin-opener-policy'), null);
+  } finally {
+    await plain.stop();
+    await coop.stop();
+  }
+});

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Starts the local stack and prints one JSON line once everything listens:
 //   node www/stack/start.js [--as-port N] [--mcp-port N] [--auto-approve]
-//                           [--static DIR --static-port N] [--cors-origin O]...
+//                           [--static DIR --static-port N] [--cors-origin O]... [--coop]
 // --cors-origin (repeatable) limits browser origins; default '*', because test
 // pages (wasm-pack test, Playwright) run on ports nobody knows in advance.
+// --coop sends Cross-Origin-Opener-Policy: same-origin on the AS's pages.
 // Stops on SIGINT, SIGTERM, or when stdin (a pipe or terminal) closes, so a
 // parent process that dies takes the stack with it.
 import http from 'node:http';
@@ -49,11 +50,11 @@ export async function startStaticServer({ dir, port = 0, host = '127.0.0.1', inf
 // Starts AS, then MCP server, then (optionally) the static server.
 export async function startStack({
   asPort = 0, mcpPort = 0, autoApprove = false, staticDir, staticPort = 0, corsOrigins = ['*'], accessTokenTtl,
-  dpopNonces = false,
+  dpopNonces = false, coop = false,
 } = {}) {
   const stops = [];
   try {
-    const as = await startAuthorizationServer({ port: asPort, clientOrigins: corsOrigins, autoApprove, accessTokenTtl, dpopNonces });
+    const as = await startAuthorizationServer({ port: asPort, clientOrigins: corsOrigins, autoApprove, accessTokenTtl, dpopNonces, coop });
     stops.push(as.stop);
     const mcp = await startMcpServer({ port: mcpPort, issuer: as.issuer, corsOrigins, dpopNonces });
     stops.push(mcp.stop);
@@ -81,6 +82,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       'cors-origin': { type: 'string', multiple: true, default: ['*'] },
       // Both servers require DPoP nonces (RFC 9449 §8, §9).
       'dpop-nonces': { type: 'boolean', default: false },
+      coop: { type: 'boolean', default: false },
     },
   });
   const stack = await startStack({
@@ -91,6 +93,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     staticPort: Number(values['static-port']),
     corsOrigins: values['cors-origin'],
     dpopNonces: values['dpop-nonces'],
+    coop: values.coop,
   });
   let stopping = false;
   const shutdown = async () => {

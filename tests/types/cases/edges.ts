@@ -4,7 +4,8 @@
 // unused directive and the check fails.
 import init, {
   initSync, McpAuth, finishAuth, McpAuthError, OAuthError, IssuerMismatchError, DiscoveryError,
-  AuthorizationRedirectError, type McpAuthOptions, type FinishedAuth, type TokenInfo,
+  AuthorizationRedirectError, PopupBlockedError, PopupClosedError, type McpAuthOptions, type FinishedAuth,
+  type TokenInfo,
 } from 'mcp-web-auth';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -61,6 +62,22 @@ try {
   else if (e instanceof McpAuthError && e.code === 'not_initialized') console.log(e.message);
 }
 
+// Popup mode (P-40..P-42).
+const popupAuth = new McpAuth({ ...options, mode: 'popup', popupTimeoutMs: 60_000 });
+const cancel = new AbortController();
+try {
+  const signedIn: 'AUTHORIZED' | 'REDIRECT' = await popupAuth.authorize({ mode: 'popup', signal: cancel.signal });
+  console.log(signedIn);
+} catch (e) {
+  if (e instanceof PopupBlockedError) console.log(e.code === 'popup_blocked');
+  else if (e instanceof PopupClosedError) {
+    const reason: 'closed' | 'timeout' | 'aborted' = e.reason;
+    console.log(reason, e.code === 'popup_closed');
+  }
+}
+const handedOver: FinishedAuth = await finishAuth(new URLSearchParams('state=s&code=c'));
+if (handedOver.popup) console.log('in a popup that could not close');
+
 // Disposal.
 auth.free();
 {
@@ -79,5 +96,9 @@ new McpAuth({ serverUrl, redirectUri: 'https://app.example.com/cb', tokenStorage
 await auth.fetch(42);
 // @ts-expect-error: the McpAuth fetch is read-only
 auth.fetch = fetch;
+// @ts-expect-error: mode is a closed set
+new McpAuth({ serverUrl, redirectUri: 'https://app.example.com/cb', mode: 'tab' });
+// @ts-expect-error: authorize's mode is a closed set too
+await auth.authorize({ mode: 'window' });
 // @ts-expect-error: tokens() never hands out the access token
 console.log(auth.tokens()?.accessToken);

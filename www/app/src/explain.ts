@@ -58,6 +58,8 @@ function libraryCode(e: McpAuthError): string {
     case 'storage_error': return 'The browser\'s storage is not available (a private window, or storage blocked).';
     case 'no_refresh_token': return 'The session ended and cannot be renewed without signing in again. Click Connect.';
     case 'redirect_started': return 'On the way to the sign-in page.';
+    case 'popup_blocked': return 'The browser blocked the sign-in window. Click "Sign in with a popup" (or the tool again) to open it from your click, or use Connect.';
+    case 'popup_closed': return 'The sign-in window was closed, timed out or cancelled before the sign-in finished. Nothing changed; try again.';
     default: return 'The sign-in library reported an error (see below).';
   }
 }

@@ -15,7 +15,8 @@ const DEFAULT_SERVER_URL = 'http://127.0.0.1:3000/mcp';
 const SAMPLE_ARGS: Record<string, string> = { echo: 'hello, MCP', write_note: 'Hello from the demo' };
 
 type TokenStorage = 'session' | 'local';
-interface Connection { serverUrl: string; tokenStorage: TokenStorage }
+type Mode = 'redirect' | 'popup';
+interface Connection { serverUrl: string; tokenStorage: TokenStorage; mode?: Mode }
 type State = 'idle' | 'loading' | 'connecting' | 'redirecting' | 'connected' | 'error';
 interface LogEntry { at: number; kind: 'status' | 'app' | 'fail'; type: string; detail: string }
 interface Tool { name: string; description?: string; inputSchema?: { properties?: Record<string, { type?: string }> } }
@@ -31,6 +32,8 @@ const ui = {
   serverUrl: el<HTMLInputElement>('#server-url'),
   tokenStorage: el<HTMLSelectElement>('#token-storage'),
   connect: el<HTMLButtonElement>('#connect'),
+  connectPopup: el<HTMLButtonElement>('#connect-popup'),
+  cancelPopup: el<HTMLButtonElement>('#cancel-popup'),
   signOut: el<HTMLButtonElement>('#sign-out'),
   state: el<HTMLParagraphElement>('#state'),
   error: el<HTMLDivElement>('#error'),
@@ -106,6 +109,7 @@ function setState(next: State, text: string): void {
   const busy = next === 'loading' || next === 'connecting' || next === 'redirecting';
   // Each button is enabled only when clicking it can do something.
   ui.connect.disabled = busy || next === 'connected';
+  ui.connectPopup.disabled = busy || next === 'connected';
   ui.signOut.disabled = busy || !hasTokens();
   ui.serverUrl.readOnly = next === 'connected';
   ui.tokenStorage.disabled = next === 'connected' || busy;
@@ -251,12 +255,18 @@ async function observingFetch(input: RequestInfo | URL, init?: RequestInit): Pro
 const isRedirect = (e: unknown): boolean => e instanceof AuthorizationRedirectError
   || (typeof e === 'object' && e !== null && 'code' in e && e.code === 'redirect_started');
 
-function newAuth({ serverUrl, tokenStorage }: Connection): McpAuth {
+// `?popupTimeoutMs=N` shortens the popup's wait (the e2e tests use it).
+const popupTimeoutMs = Number(new URLSearchParams(location.search).get('popupTimeoutMs')) || undefined;
+
+function newAuth({ serverUrl, tokenStorage, mode }: Connection): McpAuth {
   return new McpAuth({
     serverUrl,
     redirectUri: new URL('callback.html', location.href).href,
     clientName: 'mcp-web-auth demo',
     tokenStorage,
+    // Popup mode: auth.fetch's sign-ins and step-ups happen in a window; this page stays.
+    mode: mode ?? 'redirect',
+    popupTimeoutMs,
     onStatus,
     fetch: observingFetch,
   });
@@ -272,7 +282,8 @@ function savedConnection(): Connection | null {
       const c: unknown = JSON.parse(store.getItem(CONNECTION_KEY) ?? 'null');
       if (c && typeof c === 'object' && 'serverUrl' in c && typeof c.serverUrl === 'string') {
         const tokenStorage: TokenStorage = 'tokenStorage' in c && c.tokenStorage === 'local' ? 'local' : 'session';
-        return { serverUrl: c.serverUrl, tokenStorage };
+        const mode: Mode = 'mode' in c && c.mode === 'popup' ? 'popup' : 'redirect';
+        return { serverUrl: c.serverUrl, tokenStorage, mode };
       }
     } catch { /* ignore */ }
   }
@@ -429,11 +440,41 @@ function takeSignInError(): Explained | null {
   }
 }
 
+function formConnection(mode: Mode): Connection {
+  return { serverUrl: ui.serverUrl.value.trim(), tokenStorage: ui.tokenStorage.value === 'local' ? 'local' : 'session', mode };
+}
+
 ui.form.addEventListener('submit', (ev) => {
   ev.preventDefault();
-  const conn: Connection = { serverUrl: ui.serverUrl.value.trim(), tokenStorage: ui.tokenStorage.value === 'local' ? 'local' : 'session' };
+  const conn = formConnection('redirect');
   log('app', 'connect', `${conn.serverUrl} (tokens in ${conn.tokenStorage}Storage)`);
   void connect(conn);
+});
+// Popup mode: authorize() opens the window right here, in the click's task
+// (after an await the browser would block it), then the page connects.
+ui.connectPopup.addEventListener('click', () => {
+  const conn = formConnection('popup');
+  log('app', 'connect', `${conn.serverUrl} (tokens in ${conn.tokenStorage}Storage, sign-in in a popup)`);
+  showError(null);
+  let popupAuth: McpAuth;
+  try {
+    popupAuth = newAuth(conn);
+  } catch (e) {
+    fail('sign-in failed', e, conn.serverUrl);
+    return;
+  }
+  const cancel = new AbortController();
+  const signedIn = popupAuth.authorize({ mode: 'popup', signal: cancel.signal });
+  setState('connecting', 'Signing in in the popup window …');
+  ui.cancelPopup.hidden = false;
+  ui.cancelPopup.onclick = () => cancel.abort();
+  signedIn.then(
+    () => connect(conn),
+    (e: unknown) => { fail('sign-in failed', e, conn.serverUrl); },
+  ).finally(() => {
+    ui.cancelPopup.hidden = true;
+    popupAuth.free();
+  });
 });
 ui.signOut.addEventListener('click', () => void signOut());
 ui.clearEvents.addEventListener('click', () => {
