@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mcp_web_auth::core::authorize::PendingRecord;
+use mcp_web_auth::core::authorize::{Flow, PendingRecord};
 use mcp_web_auth::core::callback::{callback_state, check_issuer, read_callback, CallbackParams};
 use mcp_web_auth::core::io::TokenStorage;
 use mcp_web_auth::core::registration::AuthMethod;
@@ -26,6 +26,7 @@ fn record(iss_advertised: bool) -> PendingRecord {
         return_to: "https://app.example.com/".into(),
         created_at_ms: 0,
         token_storage: TokenStorage::Session,
+        flow: Flow::Redirect,
         dpop: false,
     }
 }
