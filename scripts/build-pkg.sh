@@ -10,10 +10,11 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/tools/node_modules/.bin:$PATH"
 
 # The package's size, gzip -9 of wasm + JS glue + entry + snippets, is
-# printed with every build and may not exceed CEILING: the size measured
-# after the rebuild on the ecosystem's crates (issue 8) plus 3 %. Raise it
-# only with a measured reason in the commit.
-CEILING_GZIP_BYTES=${CEILING_GZIP_BYTES:-400000}
+# printed with every build and may not exceed CEILING: 188,376 bytes measured
+# after the rebuild on the ecosystem's crates (issue 8) with hardening, DPoP,
+# popup mode and prefetch (issues 9, 11, 12), plus 3 %. Raise it only with a
+# measured reason in the commit.
+CEILING_GZIP_BYTES=${CEILING_GZIP_BYTES:-194100}
 # For comparison: the MCP TypeScript SDK 2.x client auth with its transport,
 # bundled and minified for a browser (measured for issue 8).
 SDK_GZIP_BYTES=82000

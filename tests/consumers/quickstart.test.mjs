@@ -104,7 +104,10 @@ test('the README quick start builds with Vite and runs: sign-in, back through ca
     const last = mcpRequests.at(-1);
     assert.equal(last['content-type'], 'application/json');
     assert.equal(last.accept, 'application/json, text/event-stream');
-    assert.match(last.authorization, /^Bearer /);
+    // The local authorization server offers DPoP, so the library binds the
+    // token to its key (P-35, P-38): a DPoP token with a proof of that key.
+    assert.match(last.authorization, /^DPoP /);
+    assert.match(last.dpop ?? '', /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/, 'a DPoP proof was sent');
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
