@@ -119,59 +119,41 @@ suite "--suite auth (2025-11-25)" auth-2025 --suite auth
 suite "--suite auth (2026-07-28)" auth-2026 --suite auth --spec-version 2026-07-28
 suite "--suite backcompat" backcompat --suite backcompat
 
+# Scenarios run one by one with --scenario: LABEL DIR SCENARIO...; each must
+# pass, and an empty list fails (a renamed scenario must not pass silently).
+scenarios() {
+  local label=$1 dir="$out/$2" s pass=0 t0=$SECONDS
+  shift 2
+  local fails=()
+  mkdir -p "$dir"
+  for s in "$@"; do
+    if run "$s" "$dir/$(basename "$s")" --scenario "$s" && grep -q 'OVERALL: PASSED' "$dir/$(basename "$s").log"; then
+      pass=$((pass + 1))
+    else
+      fails+=("$s")
+    fi
+    # -o DIR puts results under DIR/auth/; gather them for check_ends.
+    mkdir -p "$dir/auth"
+    mv "$dir/$(basename "$s")"/auth/* "$dir/auth/" 2>/dev/null || true
+  done
+  printf '%-40s %2d scenarios  %d passed, %d failed  (%ds)\n' "$label" "$#" "$pass" "${#fails[@]}" $((SECONDS - t0))
+  for s in "${fails[@]}"; do
+    echo "  ✗ $s"
+    grep -E 'FAILURE|WARNING|OVERALL|\[client\] FAILED' "$dir/$(basename "$s").log" | head -5 | sed 's/^/      /'
+  done
+  if [[ $# -eq 0 || ${#fails[@]} -gt 0 ]]; then failed=1; fi
+  check_ends "$dir" || failed=1
+}
+
 # The auth scenarios introduced in 2026-07-28 (listed "[2026-07-28]" only;
-# extensions are out of scope for an authorization-code browser client).
+# extensions are listed otherwise and run below when the library implements them).
 mapfile -t draft < <("$cli" list --client | sed -nE 's/^ *- (auth\/[^ ]+) \[2026-07-28\]$/\1/p')
-dir="$out/draft-auth"
-mkdir -p "$dir"
-t0=$SECONDS
-pass=0
-fails=()
-for s in "${draft[@]}"; do
-  if run "$s" "$dir/$(basename "$s")" --scenario "$s" && grep -q 'OVERALL: PASSED' "$dir/$(basename "$s").log"; then
-    pass=$((pass + 1))
-  else
-    fails+=("$s")
-  fi
-  # -o DIR puts results under DIR/auth/; gather them for check_ends.
-  mkdir -p "$dir/auth"
-  mv "$dir/$(basename "$s")"/auth/* "$dir/auth/" 2>/dev/null || true
-done
-printf '%-40s %2d scenarios  %d passed, %d failed  (%ds)\n' "draft auth (2026-07-28, --scenario)" \
-  "${#draft[@]}" "$pass" "${#fails[@]}" $((SECONDS - t0))
-for s in "${fails[@]}"; do
-  echo "  ✗ $s"
-  grep -E 'FAILURE|WARNING|OVERALL|\[client\] FAILED' "$dir/$(basename "$s").log" | head -5 | sed 's/^/      /'
-done
-if [[ ${#draft[@]} -eq 0 || ${#fails[@]} -gt 0 ]]; then failed=1; fi
-check_ends "$dir" || failed=1
+scenarios "draft auth (2026-07-28, --scenario)" draft-auth "${draft[@]}"
 
 # The DPoP extension (io.modelcontextprotocol/auth/dpop, SEP-1932): the
 # library uses DPoP automatically when the authorization server offers ES256
-# (P-35..P-39). Present in the pinned version; each must pass on its own.
-dpop=(auth/dpop auth/dpop-nonce)
-dir="$out/dpop"
-mkdir -p "$dir"
-t0=$SECONDS
-pass=0
-fails=()
-for s in "${dpop[@]}"; do
-  if run "$s" "$dir/$(basename "$s")" --scenario "$s" && grep -q 'OVERALL: PASSED' "$dir/$(basename "$s").log"; then
-    pass=$((pass + 1))
-  else
-    fails+=("$s")
-  fi
-  mkdir -p "$dir/auth"
-  mv "$dir/$(basename "$s")"/auth/* "$dir/auth/" 2>/dev/null || true
-done
-printf '%-40s %2d scenarios  %d passed, %d failed  (%ds)\n' "DPoP extension (--scenario)" \
-  "${#dpop[@]}" "$pass" "${#fails[@]}" $((SECONDS - t0))
-for s in "${fails[@]}"; do
-  echo "  ✗ $s"
-  grep -E 'FAILURE|WARNING|OVERALL|\[client\] FAILED' "$dir/$(basename "$s").log" | head -5 | sed 's/^/      /'
-done
-if [[ ${#fails[@]} -gt 0 ]]; then failed=1; fi
-check_ends "$dir" || failed=1
+# (P-35..P-39). Present in the pinned version.
+scenarios "DPoP extension (--scenario)" dpop auth/dpop auth/dpop-nonce
 
 if [[ $failed -ne 0 ]]; then
   echo "conformance: FAILED"
